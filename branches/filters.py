@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, Member, Membership, Role, RoleKind, on_date_q
+
+
+class MemberFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("姓名或编号"), method="filter_q")
+    org = django_filters.CharFilter(label=_("组织编码（含下级）"), method="filter_org")
+    role = django_filters.ChoiceFilter(
+        label=_("职务"), choices=RoleKind.choices, method="filter_role"
+    )
+    category = django_filters.ChoiceFilter(label=_("类别"), choices=Category.choices)
+
+    class Meta:
+        model = Member
+        fields = ["q", "org", "role", "category"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(member_no__icontains=value))
+
+    def filter_org(self, queryset, name, value):
+        from .models import Organization
+
+        org = Organization.objects.filter(code=value).first()
+        if org is None:
+            return queryset.none()
+        current = Membership.objects.filter(
+            on_date_q(timezone.localdate()),
+            member=OuterRef("pk"),
+            organization__path__startswith=org.path,
+        )
+        return queryset.filter(Exists(current))
+
+    def filter_role(self, queryset, name, value):
+        roles = Role.objects.current().filter(member=OuterRef("pk"), kind=value)
+        return queryset.filter(Exists(roles))

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    CadreLevel,
+    Category,
+    ExemptionKind,
+    Gender,
+    Member,
+    Organization,
+    OrgType,
+    RoleKind,
+    id_number_validator,
+    mobile_validator,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class OrganizationForm(forms.Form):
+    code = forms.CharField(label=_("编码"), max_length=32)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    type = forms.ChoiceField(label=_("类型"), choices=OrgType.choices)
+    profile_name = forms.CharField(
+        label=_("规则方案"), max_length=50, required=False, help_text=_("留空则沿用上级组织的方案")
+    )
+    active_from = forms.DateField(label=_("成立日期"), required=False, widget=DateInput())
+    active_until = forms.DateField(label=_("撤销日期"), required=False, widget=DateInput())
+
+    def __init__(self, *args, editing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["code"].disabled = True
+
+
+class OrganizationMoveForm(forms.Form):
+    parent = forms.ModelChoiceField(
+        label=_("新的上级组织"), queryset=Organization.objects.none(), to_field_name="code"
+    )
+
+    def __init__(self, *args, parents, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = parents
+
+
+class MemberForm(forms.Form):
+    member_no = forms.CharField(label=_("编号"), max_length=32)
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    gender = forms.ChoiceField(
+        label=_("性别"), choices=[("", "—"), *Gender.choices], required=False
+    )
+    ethnicity = forms.CharField(label=_("民族"), max_length=20, required=False)
+    birth_date = forms.DateField(label=_("出生日期"), required=False, widget=DateInput())
+    joined_party_on = forms.DateField(label=_("入党日期"), required=False, widget=DateInput())
+    category = forms.ChoiceField(label=_("类别"), choices=Category.choices, initial=Category.FULL)
+    cadre_level = forms.ChoiceField(label=_("干部层级"), choices=CadreLevel.choices, required=False)
+    mobile = forms.CharField(
+        label=_("手机"), max_length=11, required=False, validators=[mobile_validator]
+    )
+    id_number = forms.CharField(
+        label=_("身份证号"), max_length=18, required=False, validators=[id_number_validator]
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["member_no"].disabled = True
+
+    def clean_id_number(self) -> str:
+        return self.cleaned_data["id_number"].upper()
+
+
+class MemberCreateForm(MemberForm):
+    organization = forms.ModelChoiceField(
+        label=_("所在组织"), queryset=Organization.objects.none(), to_field_name="code"
+    )
+    start = forms.DateField(
+        label=_("转入日期"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("留空表示在所有活动记录之前即已在册"),
+    )
+    field_order = ["organization", "start"]
+
+    def __init__(self, *args, organizations, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+
+class TransferForm(forms.Form):
+    to = forms.ModelChoiceField(
+        label=_("转入组织"),
+        queryset=Organization.objects.none(),
+        to_field_name="code",
+        required=False,
+        help_text=_("留空表示转出本系统（如转到外单位）"),
+    )
+    on = forms.DateField(label=_("转接日期"), widget=DateInput(), initial=timezone.localdate)
+
+    def __init__(self, *args, targets, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = targets
+
+
+class RoleForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        label=_("任职组织"), queryset=Organization.objects.none(), to_field_name="code"
+    )
+    kind = forms.ChoiceField(label=_("职务"), choices=RoleKind.choices)
+    start = forms.DateField(label=_("任职日期"), widget=DateInput(), initial=timezone.localdate)
+
+    def __init__(self, *args, organizations, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+
+class RoleEndForm(forms.Form):
+    end = forms.DateField(label=_("免职日期"), widget=DateInput(), initial=timezone.localdate)
+
+
+class ExemptionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), choices=ExemptionKind.choices)
+    start = forms.DateField(label=_("开始日期"), widget=DateInput())
+    end = forms.DateField(label=_("结束日期"), widget=DateInput(), required=False)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", _("结束日期必须晚于开始日期"))
+        return data
+
+
+class RosterDateForm(forms.Form):
+    date = forms.DateField(label=_("在册日期"), required=False, widget=DateInput())
+
+    def day(self) -> dt.date:
+        if self.is_valid() and self.cleaned_data.get("date"):
+            return self.cleaned_data["date"]
+        return timezone.localdate()
+
+
+class LedgerUploadForm(forms.Form):
+    file = forms.FileField(label=_("台账文件（.xlsx）"))
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError(_("只接受 .xlsx 格式的 Excel 工作簿"))
+        if upload.size > settings.LEDGER_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("文件过大（%(size)d MB），上限为 %(limit)d MB")
+                % {
+                    "size": upload.size // (1024 * 1024),
+                    "limit": settings.LEDGER_MAX_UPLOAD_BYTES // (1024 * 1024),
+                }
+            )
+        return upload
+
+
+def member_form_initial(member: Member) -> dict:
+    return {f: getattr(member, f) for f in MemberForm.base_fields}

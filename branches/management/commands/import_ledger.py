@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from branches.ledger import LedgerRejected, import_ledger
+from branches.models import User
+
+
+class Command(BaseCommand):
+    help = "导入学习台账工作簿（.xlsx）。任何一行有误则全部不导入。"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--as-user", default=None, help="以该用户的权限导入（默认：不受限的管理员）"
+        )
+
+    def handle(self, *args, file: Path, as_user: str | None, **opts) -> None:
+        if not file.is_file():
+            raise CommandError(f"找不到文件：{file}")
+        if as_user:
+            user = User.objects.filter(username=as_user).first()
+            if user is None:
+                raise CommandError(f"没有用户 {as_user}")
+        else:
+            user = User(username="manage.py", is_superuser=True, is_active=True)
+        try:
+            with file.open("rb") as fh:
+                result = import_ledger(fh, user=user)
+        except LedgerRejected as exc:
+            for error in exc.errors:
+                self.stderr.write(str(error))
+            raise CommandError(f"发现 {len(exc.errors)} 处错误，未导入任何数据。") from exc
+        for warning in result.warnings:
+            self.stderr.write(self.style.WARNING(warning))
+        for sheet, counts in result.counts.items():
+            summary = "，".join(f"{k} {v}" for k, v in counts.items())
+            self.stdout.write(self.style.SUCCESS(f"{sheet}：{summary}"))

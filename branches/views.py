@@ -1,0 +1,435 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import services
+from .filters import MemberFilter
+from .forms import (
+    ExemptionForm,
+    LedgerUploadForm,
+    MemberCreateForm,
+    MemberForm,
+    OrganizationForm,
+    OrganizationMoveForm,
+    RoleEndForm,
+    RoleForm,
+    RosterDateForm,
+    TransferForm,
+    member_form_initial,
+)
+from .ledger import LedgerRejected, import_ledger
+from .models import MEMBER_HOLDING_TYPES, Member, Membership, Organization, Role
+from .selectors import (
+    member_counts,
+    members_editable_by,
+    members_visible_to,
+    organizations_editable_by,
+    organizations_visible_to,
+    roll_on,
+    scope_for,
+)
+
+
+def _org(request: HttpRequest, code: str, *, write: bool = False) -> Organization:
+    qs = (
+        organizations_editable_by(request.user) if write else organizations_visible_to(request.user)
+    )
+    return get_object_or_404(qs, code=code)
+
+
+def _member(request: HttpRequest, member_no: str, *, write: bool = False) -> Member:
+    qs = members_editable_by(request.user) if write else members_visible_to(request.user)
+    return get_object_or_404(qs, member_no=member_no)
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    member = None
+    if scope.member_id is not None:
+        member = Member.objects.filter(pk=scope.member_id).first()
+    roots = list(
+        Organization.objects.filter(path__in=scope.read_paths).order_by("path")
+        if not scope.is_admin
+        else Organization.objects.get_root_nodes()
+    )
+    counts = member_counts(organizations=roots, day=timezone.localdate())
+    for org in roots:
+        org.member_count = counts.get(org.pk, 0)
+        org.can_write = scope.can_write_path(org.path)
+    return render(
+        request,
+        "branches/home.html",
+        {
+            "member": member,
+            "membership": member.current_membership() if member else None,
+            "roots": roots,
+            "scope": scope,
+        },
+    )
+
+
+@login_required
+def org_tree(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    if not scope.is_staff_like:
+        raise Http404
+    orgs = list(organizations_visible_to(request.user))
+    counts = member_counts(organizations=orgs, day=timezone.localdate())
+    base_depth = min((o.depth for o in orgs), default=1)
+    for org in orgs:
+        org.member_count = counts[org.pk]
+        org.indent = org.depth - base_depth
+    return render(request, "branches/org_tree.html", {"orgs": orgs})
+
+
+@login_required
+def org_detail(request: HttpRequest, code: str) -> HttpResponse:
+    org = _org(request, code)
+    date_form = RosterDateForm(request.GET or None)
+    day = date_form.day()
+    roll = list(roll_on(organization=org, day=day))
+    roles = (
+        Role.objects.on(day)
+        .filter(organization__path__startswith=org.path)
+        .select_related("member", "organization")
+        .order_by("organization__path", "kind")
+    )
+    roles_by_member: dict[int, list[Role]] = {}
+    for role in roles:
+        roles_by_member.setdefault(role.member_id, []).append(role)
+    for ms in roll:
+        ms.roles_on_day = roles_by_member.get(ms.member_id, [])
+    children = list(Organization.objects.get_children(org))
+    counts = member_counts(organizations=[org, *children], day=day)
+    for child in children:
+        child.member_count = counts[child.pk]
+    scope = scope_for(request.user)
+    return render(
+        request,
+        "branches/org_detail.html",
+        {
+            "org": org,
+            "ancestors": Organization.objects.get_ancestors(org),
+            "children": children,
+            "roll": roll,
+            "committee": [r for r in roles if r.organization_id == org.pk],
+            "day": day,
+            "date_form": date_form,
+            "member_count": counts[org.pk],
+            "can_write": scope.can_write_path(org.path),
+            "can_move": org.depth > 1 and scope.can_write_path(org.path[: -Organization.steplen]),
+        },
+    )
+
+
+def _org_form_fields(data: dict) -> dict:
+    return {k: data[k] for k in ("name", "type", "profile_name", "active_from", "active_until")}
+
+
+@login_required
+def org_create(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    parent_code = request.GET.get("parent") or request.POST.get("parent") or ""
+    parent = _org(request, parent_code, write=True) if parent_code else None
+    if parent is None and not scope.is_admin:
+        raise Http404
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(
+                parent=parent, code=form.cleaned_data["code"], **_org_form_fields(form.cleaned_data)
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已添加组织 %(name)s") % {"name": org.name})
+            return redirect(org)
+    return render(
+        request, "branches/org_form.html", {"form": form, "parent": parent, "title": _("添加组织")}
+    )
+
+
+@login_required
+def org_edit(request: HttpRequest, code: str) -> HttpResponse:
+    org = _org(request, code, write=True)
+    initial = {
+        "code": org.code,
+        **{
+            k: getattr(org, k)
+            for k in ("name", "type", "profile_name", "active_from", "active_until")
+        },
+    }
+    form = OrganizationForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(organization=org, **_org_form_fields(form.cleaned_data))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect(org)
+    return render(
+        request, "branches/org_form.html", {"form": form, "org": org, "title": _("编辑组织")}
+    )
+
+
+@login_required
+def org_move(request: HttpRequest, code: str) -> HttpResponse:
+    org = _org(request, code, write=True)
+    scope = scope_for(request.user)
+    # Moving takes the subtree out of its parent: the user must manage the parent too.
+    if org.depth == 1 or not scope.can_write_path(org.path[: -Organization.steplen]):
+        raise Http404
+    parents = organizations_editable_by(request.user).exclude(path__startswith=org.path)
+    form = OrganizationMoveForm(request.POST or None, parents=parents)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_move(organization=org, new_parent=form.cleaned_data["parent"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已移动到 %(p)s") % {"p": form.cleaned_data["parent"].name})
+            return redirect(org)
+    return render(request, "branches/org_move.html", {"form": form, "org": org})
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    if not scope.is_staff_like:
+        raise Http404
+    today = timezone.localdate()
+    base = members_visible_to(request.user).prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.current().select_related("organization"),
+            to_attr="current_memberships",
+        ),
+        Prefetch(
+            "roles",
+            queryset=Role.objects.on(today).select_related("organization"),
+            to_attr="current_roles",
+        ),
+    )
+    member_filter = MemberFilter(request.GET or None, queryset=base)
+    page = Paginator(member_filter.qs.order_by("member_no"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "branches/member_list.html",
+        {"filter": member_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+@login_required
+def member_detail(request: HttpRequest, member_no: str) -> HttpResponse:
+    member = _member(request, member_no)
+    can_write = members_editable_by(request.user).filter(pk=member.pk).exists()
+    scope = scope_for(request.user)
+    is_self = scope.member_id == member.pk
+    return render(
+        request,
+        "branches/member_detail.html",
+        {
+            "member": member,
+            "memberships": member.memberships.select_related("organization").order_by("start"),
+            "roles": member.roles.select_related("organization").order_by("-start"),
+            "exemptions": member.exemptions.order_by("-start"),
+            "current": member.current_membership(),
+            "can_write": can_write,
+            # Full numbers only for the member and for those who manage the record.
+            "show_personal": can_write or is_self or scope.is_admin,
+            "role_end_form": RoleEndForm(),
+        },
+    )
+
+
+@login_required
+def member_create(request: HttpRequest) -> HttpResponse:
+    orgs = organizations_editable_by(request.user).filter(type__in=MEMBER_HOLDING_TYPES)
+    if not orgs.exists():
+        raise Http404
+    initial = {"organization": request.GET.get("org")}
+    form = MemberCreateForm(request.POST or None, organizations=orgs, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        org, start = data.pop("organization"), data.pop("start")
+        try:
+            member = services.member_create(organization=org, start=start, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已添加党员 %(name)s") % {"name": member.name})
+            return redirect(member)
+    return render(request, "branches/member_form.html", {"form": form, "title": _("添加党员")})
+
+
+@login_required
+def member_edit(request: HttpRequest, member_no: str) -> HttpResponse:
+    member = _member(request, member_no, write=True)
+    form = MemberForm(request.POST or None, initial=member_form_initial(member), editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "member_no"}
+        try:
+            services.member_update(member=member, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect(member)
+    return render(
+        request,
+        "branches/member_form.html",
+        {"form": form, "member": member, "title": _("编辑党员信息")},
+    )
+
+
+@login_required
+def member_transfer(request: HttpRequest, member_no: str) -> HttpResponse:
+    member = _member(request, member_no, write=True)
+    scope = scope_for(request.user)
+    # A secretary may transfer to any branch (the receiving side is not theirs to refuse here);
+    # the list offers every organization that can hold members.
+    targets = Organization.objects.filter(type__in=MEMBER_HOLDING_TYPES).order_by("path")
+    form = TransferForm(request.POST or None, targets=targets)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_transfer(
+                member=member, to=form.cleaned_data["to"], on=form.cleaned_data["on"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已办理组织关系转接"))
+            # After a transfer out of scope the member page may no longer be visible.
+            if members_visible_to(request.user).filter(pk=member.pk).exists():
+                return redirect(member)
+            return redirect("home")
+    return render(
+        request, "branches/member_transfer.html", {"form": form, "member": member, "scope": scope}
+    )
+
+
+@login_required
+def role_add(request: HttpRequest, member_no: str) -> HttpResponse:
+    member = _member(request, member_no, write=True)
+    current = member.current_membership()
+    if current is None:
+        raise Http404
+    # Roles in the member's own organization or an editable organization above it.
+    orgs = organizations_editable_by(request.user).filter(
+        pk__in=[
+            current.organization.pk,
+            *Organization.objects.get_ancestors(current.organization).values_list("pk", flat=True),
+        ]
+    )
+    form = RoleForm(request.POST or None, organizations=orgs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.role_assign(member=member, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已任命"))
+            return redirect(member)
+    return render(
+        request,
+        "branches/simple_form.html",
+        {"form": form, "member": member, "title": _("任命职务")},
+    )
+
+
+@login_required
+@require_POST
+def role_end(request: HttpRequest, member_no: str, role_id: int) -> HttpResponse:
+    member = _member(request, member_no, write=True)
+    role = get_object_or_404(
+        member.roles.filter(organization__in=organizations_editable_by(request.user)), pk=role_id
+    )
+    form = RoleEndForm(request.POST)
+    if form.is_valid():
+        try:
+            services.role_end(role=role, on=form.cleaned_data["end"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("已免去 %(kind)s 职务") % {"kind": role.kind})
+    else:
+        messages.error(request, _("免职日期无效"))
+    return redirect(member)
+
+
+@login_required
+def exemption_add(request: HttpRequest, member_no: str) -> HttpResponse:
+    member = _member(request, member_no, write=True)
+    form = ExemptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.exemption_add(member=member, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已登记"))
+            return redirect(member)
+    return render(
+        request,
+        "branches/simple_form.html",
+        {"form": form, "member": member, "title": _("登记免于参加")},
+    )
+
+
+@login_required
+@require_POST
+def member_issue_login(request: HttpRequest, member_no: str) -> HttpResponse:
+    member = _member(request, member_no, write=True)
+    try:
+        user, password = services.member_issue_login(member=member)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(member)
+    return render(
+        request,
+        "branches/login_issued.html",
+        {"member": member, "username": user.username, "password": password},
+    )
+
+
+@login_required
+def ledger_import(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    if not (scope.is_admin or scope.write_paths):
+        raise Http404
+    form = LedgerUploadForm(request.POST or None, request.FILES or None)
+    result = errors = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = import_ledger(form.cleaned_data["file"], user=request.user)
+        except LedgerRejected as exc:
+            errors = exc.errors
+    return render(
+        request, "branches/ledger_import.html", {"form": form, "result": result, "errors": errors}
+    )

@@ -1,0 +1,30 @@
+"""Test settings: the real services of the machine, PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import env
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/xuexi"),
+}
+# Test runs open and close many connections; keep the pool out of the way.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+# Unit tests run tasks in-process; tests marked `worker` start a real worker on Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SECRET_KEY = "test-secret-key-not-for-production"
+DEBUG = False

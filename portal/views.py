@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and (if configured) Redis answer; 503 and which one failed if not."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means unhealthy
+        checks["database"] = f"error: {type(exc).__name__}"
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+            ).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    else:
+        checks["redis"] = "not configured (Celery runs eagerly)"
+    healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        if user.must_change_password:
+            user.must_change_password = False
+            user.save(update_fields=["must_change_password"])
+        update_session_auth_hash(request, user)
+        messages.success(request, _("密码已修改"))
+        return redirect("home")
+    return render(
+        request,
+        "registration/password_change.html",
+        {"form": form, "forced": request.user.must_change_password},
+    )

@@ -1,0 +1,112 @@
+"""The fixed cast of the permission tests (../shared/STYLE.md) and shared helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from branches.models import Member, Organization, OrgType, RoleKind, User
+from tests.factories import UserFactory, make_member, make_org, make_reviewer, make_role
+
+PASSWORD = "pw-Secret-123"
+
+
+@dataclass
+class Cast:
+    root: Organization  # 机关党委
+    general: Organization  # 党总支 above both branches
+    branch_a: Organization
+    group_a1: Organization
+    branch_b: Organization
+    other_root: Organization  # a separate 党委 with its own branch
+    branch_c: Organization
+    secretary_a: User
+    member_a: User
+    secretary_b: User
+    reviewer: User
+    other_reviewer: User
+    admin: User
+    secretary_a_member: Member
+    member_a_member: Member
+    member_b_member: Member
+    member_c_member: Member
+
+    def client(self, who: str | None) -> Client:
+        client = Client()
+        if who is not None:
+            client.force_login(getattr(self, who))
+        return client
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    root = make_org("JG", OrgType.ORGAN_COMMITTEE, name="机关党委")
+    general = make_org("JG-01", OrgType.GENERAL_BRANCH, root, name="第一党总支")
+    branch_a = make_org("JG-01-01", OrgType.BRANCH, general, name="甲支部")
+    group_a1 = make_org("JG-01-01-1", OrgType.GROUP, branch_a, name="甲支部第一党小组")
+    branch_b = make_org("JG-01-02", OrgType.BRANCH, general, name="乙支部")
+    other_root = make_org("QT", OrgType.PARTY_COMMITTEE, name="其他党委")
+    branch_c = make_org("QT-01", OrgType.BRANCH, other_root, name="丙支部")
+
+    start = dt.date(2020, 1, 1)
+    secretary_a = UserFactory(username="sec_a", first_name="甲书记")
+    secretary_a_member = make_member(
+        branch_a,
+        name="甲书记",
+        member_no="A001",
+        start=start,
+        user=secretary_a,
+        mobile="13800001111",
+        id_number="350102198001011234",
+    )
+    make_role(secretary_a_member, branch_a, RoleKind.SECRETARY)
+    member_a = UserFactory(username="mem_a", first_name="甲党员")
+    member_a_member = make_member(
+        group_a1,
+        name="甲党员",
+        member_no="A002",
+        start=start,
+        user=member_a,
+        mobile="13900002222",
+        id_number="35010219900202567X",
+    )
+    secretary_b = UserFactory(username="sec_b", first_name="乙书记")
+    sec_b_member = make_member(
+        branch_b, name="乙书记", member_no="B001", start=start, user=secretary_b
+    )
+    make_role(sec_b_member, branch_b, RoleKind.SECRETARY)
+    member_b_member = make_member(
+        branch_b, name="乙党员", member_no="B002", start=start, mobile="13700003333"
+    )
+    member_c_member = make_member(branch_c, name="丙党员", member_no="C001", start=start)
+    reviewer = UserFactory(username="reviewer", first_name="审阅人")
+    make_reviewer(reviewer, root)
+    other_reviewer = UserFactory(username="other_reviewer")
+    make_reviewer(other_reviewer, other_root)
+    admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
+    return Cast(
+        root=root,
+        general=general,
+        branch_a=branch_a,
+        group_a1=group_a1,
+        branch_b=branch_b,
+        other_root=other_root,
+        branch_c=branch_c,
+        secretary_a=secretary_a,
+        member_a=member_a,
+        secretary_b=secretary_b,
+        reviewer=reviewer,
+        other_reviewer=other_reviewer,
+        admin=admin,
+        secretary_a_member=secretary_a_member,
+        member_a_member=member_a_member,
+        member_b_member=member_b_member,
+        member_c_member=member_c_member,
+    )
+
+
+def refreshed(org: Organization) -> Organization:
+    return Organization.objects.get(pk=org.pk)

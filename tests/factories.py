@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+
+from branches import services
+from branches.models import Member, Organization, OrgType, Reviewer, Role, RoleKind, User
+
+
+def make_org(
+    code: str, type: str, parent: Organization | None = None, name: str | None = None, **fields
+) -> Organization:
+    return services.organization_create(
+        parent=parent, code=code, name=name or f"{code}{type}", type=type, **fields
+    )
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+
+    @factory.post_generation
+    def password(obj, create, extracted, **kwargs):
+        obj.set_password(extracted or "pw-Secret-123")
+        if create:
+            obj.save(update_fields=["password"])
+
+
+_counter = iter(range(1, 10**9))
+
+
+def make_member(
+    org: Organization,
+    *,
+    name: str | None = None,
+    member_no: str | None = None,
+    start: dt.date | None = None,
+    user: User | None = None,
+    **fields,
+) -> Member:
+    n = next(_counter)
+    member = services.member_create(
+        organization=org,
+        start=start,
+        member_no=member_no or f"T{n:05d}",
+        name=name or f"党员{n}",
+        **fields,
+    )
+    if user is not None:
+        member.user = user
+        member.save(update_fields=["user"])
+    return member
+
+
+def make_role(
+    member: Member, org: Organization, kind: str = RoleKind.SECRETARY, start: dt.date | None = None
+) -> Role:
+    return Role.objects.create(member=member, organization=org, kind=kind, start=start)
+
+
+def make_reviewer(user: User, org: Organization) -> Reviewer:
+    return Reviewer.objects.create(user=user, organization=org)
+
+
+__all__ = [
+    "OrgType",
+    "RoleKind",
+    "UserFactory",
+    "make_member",
+    "make_org",
+    "make_reviewer",
+    "make_role",
+]
