@@ -75,6 +75,8 @@ def scope_for(user: User) -> Scope:
 
 
 def _member_id(user: User) -> int | None:
+    if user.pk is None:  # an unsaved stand-in, such as the command line's importer
+        return None
     return Member.objects.filter(user=user).values_list("pk", flat=True).first()
 
 

@@ -102,8 +102,10 @@ def member_create(
                 % {"name": organization.name, "type": organization.type}
             }
         )
+    if Member.objects.filter(member_no=member_no).exists():
+        raise ValidationError({"member_no": _("编号 %(no)s 已被使用") % {"no": member_no}})
     member = Member(member_no=member_no, name=name, **fields)
-    member.full_clean(exclude=["user"])
+    member.full_clean(exclude=["user"], validate_unique=False)
     try:
         with transaction.atomic():
             member.save()

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -254,8 +254,12 @@ def member_detail(request: HttpRequest, member_no: str) -> HttpResponse:
         "branches/member_detail.html",
         {
             "member": member,
-            "memberships": member.memberships.select_related("organization").order_by("start"),
-            "roles": member.roles.select_related("organization").order_by("-start"),
+            "memberships": member.memberships.select_related("organization").order_by(
+                F("start").asc(nulls_first=True)
+            ),
+            "roles": member.roles.select_related("organization").order_by(
+                F("start").desc(nulls_last=True)
+            ),
             "exemptions": member.exemptions.order_by("-start"),
             "current": member.current_membership(),
             "can_write": can_write,

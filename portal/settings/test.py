@@ -28,3 +28,6 @@ STORAGES = {
 }
 SECRET_KEY = "test-secret-key-not-for-production"
 DEBUG = False
+# Serve static files from the app folders without a collectstatic run.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
