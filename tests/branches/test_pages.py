@@ -7,8 +7,15 @@ import datetime as dt
 from django.urls import reverse
 
 from branches import services
-from branches.models import Exemption, Member, Membership, Organization, Role
-from branches.models import mask_id_number, mask_mobile
+from branches.models import (
+    Exemption,
+    Member,
+    Membership,
+    Organization,
+    Role,
+    mask_id_number,
+    mask_mobile,
+)
 from tests.factories import make_member
 
 
