@@ -20,6 +20,12 @@ class MemberFilter(django_filters.FilterSet):
         model = Member
         fields = ["q", "org", "role", "category"]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            css = "form-select" if hasattr(field, "choices") else "form-control"
+            field.widget.attrs.setdefault("class", f"{css} form-control-sm")
+
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(member_no__icontains=value))
 
