@@ -60,6 +60,7 @@ DEPARTMENTS = [
     "风景名胜处",
 ]
 DEMO_PASSWORD = "demo12345"
+DEMO_USERNAMES = ["admin", "reviewer", "shuji1", "shuji2", "dangyuan"]
 
 # Hooks that apps above this one (attendance) register to add their demo records.
 EXTENSIONS: list[Callable[[DemoResult, random.Random], None]] = []

@@ -27,15 +27,8 @@ from .selectors import scope_for
 
 ORG_SHEET = "组织"
 MEMBER_SHEET = "党员"
-LEDGER_ROLES = (
-    RoleKind.SECRETARY,
-    RoleKind.DEPUTY_SECRETARY,
-    RoleKind.ORGANIZATION_MEMBER,
-    RoleKind.PROPAGANDA_MEMBER,
-    RoleKind.DISCIPLINE_MEMBER,
-    RoleKind.COMMITTEE_MEMBER,
-    RoleKind.GROUP_LEADER,
-)
+# The duties the ledger's 职务 column may name, in the order RoleKind lists them.
+LEDGER_ROLES = tuple(k for k in RoleKind if k in COMMITTEE_KINDS or k == RoleKind.GROUP_LEADER)
 
 
 @dataclass

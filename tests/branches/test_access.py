@@ -233,3 +233,14 @@ def test_member_sees_own_record_but_not_a_colleague(cast):
         client.get(reverse("branches:member_detail", kwargs={"member_no": "A001"})).status_code
         == 404
     )
+
+
+def test_object_permissions_agree_with_the_scope(cast):
+    branch_a = Organization.objects.get(code="JG-01-01")
+    assert cast.secretary_a.has_perm("branches.change_org", branch_a)
+    assert not cast.secretary_b.has_perm("branches.change_org", branch_a)
+    assert cast.reviewer.has_perm("branches.view_org", branch_a)
+    assert not cast.reviewer.has_perm("branches.change_org", branch_a)
+    assert not cast.other_reviewer.has_perm("branches.view_org", branch_a)
+    assert cast.secretary_a.has_perm("branches.change_member", cast.member_a_member)
+    assert not cast.secretary_b.has_perm("branches.change_member", cast.member_a_member)

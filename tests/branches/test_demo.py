@@ -87,3 +87,11 @@ def test_command_refuses_a_database_with_data_and_skips_with_if_empty(db, capsys
     assert "跳过演示数据" in capsys.readouterr().out
     with pytest.raises(CommandError, match="必须是正整数"):
         call_command("seed_demo", "--branches", "0")
+
+
+def test_if_empty_still_prints_the_demo_logins(db, capsys):
+    call_command("seed_demo", "--branches", "2", "--members-per-branch", "5")
+    capsys.readouterr()
+    call_command("seed_demo", "--if-empty")
+    out = capsys.readouterr().out
+    assert "reviewer / demo12345" in out and "shuji1 / demo12345" in out

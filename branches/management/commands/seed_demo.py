@@ -4,8 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from branches.demo import seed_demo
-from branches.models import Organization
+from branches.demo import DEMO_PASSWORD, DEMO_USERNAMES, seed_demo
+from branches.models import Organization, User
 
 
 class Command(BaseCommand):
@@ -30,6 +30,7 @@ class Command(BaseCommand):
         if Organization.objects.exists():
             if opts["if_empty"]:
                 self.stdout.write("数据库中已有组织，跳过演示数据。")
+                self._print_existing_logins()
                 return
             raise CommandError(
                 "数据库中已有组织；演示数据只能生成到空数据库（或加 --if-empty 跳过）。"
@@ -51,3 +52,14 @@ class Command(BaseCommand):
             self.stdout.write("演示账号（用户名 / 密码）：")
             for who, username, password in result.logins:
                 self.stdout.write(f"  {who:<24} {username} / {password}")
+
+    def _print_existing_logins(self) -> None:
+        present = [
+            u
+            for u in User.objects.filter(username__in=DEMO_USERNAMES)
+            if u.check_password(DEMO_PASSWORD)
+        ]
+        if present:
+            self.stdout.write("演示账号（用户名 / 密码）：")
+            for user in sorted(present, key=lambda u: DEMO_USERNAMES.index(u.username)):
+                self.stdout.write(f"  {user.first_name:<24} {user.username} / {DEMO_PASSWORD}")
