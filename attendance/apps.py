@@ -1,8 +1,15 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AttendanceConfig(AppConfig):
     name = "attendance"
-    verbose_name = "活动与考勤"
+    verbose_name = _("活动与考勤")
+
+    def ready(self) -> None:
+        from . import demo, ledger_sheets
+
+        ledger_sheets.register()
+        demo.register()

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "simple_history",
     "branches",
     "studyplans",
     "attendance",
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "branches.middleware.ForcePasswordChangeMiddleware",
     # Axes must come last so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -130,6 +132,17 @@ STORAGES = {
 # Workbooks larger than this are refused before openpyxl reads them.
 LEDGER_MAX_UPLOAD_BYTES = env.int("LEDGER_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
+# Attendance locks this many days after a session ends; a reviewer's unlock lasts this long.
+ATTENDANCE_LOCK_DAYS = env.int("ATTENDANCE_LOCK_DAYS", default=7)
+ATTENDANCE_UNLOCK_DAYS = env.int("ATTENDANCE_UNLOCK_DAYS", default=3)
+# QR check-in: the code rotates on server time; a scan is accepted for one window more,
+# so a code shown at the end of a window can still be scanned.
+CHECKIN_WINDOW_SECONDS = env.int("CHECKIN_WINDOW_SECONDS", default=30)
+CHECKIN_OPENS_MINUTES_BEFORE = env.int("CHECKIN_OPENS_MINUTES_BEFORE", default=30)
+CHECKIN_LATE_AFTER_MINUTES = env.int("CHECKIN_LATE_AFTER_MINUTES", default=10)
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,0 +1,519 @@
+"""Writes for sessions and attendance. Atomic, keyword-only, ValidationError in Chinese."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from branches.models import Member, Organization, OrgType, TOP_TYPES, User
+
+from . import text
+from .models import (
+    ATTENDED,
+    AttendanceEntry,
+    AttendanceStatus,
+    EntrySource,
+    ExemptAttendee,
+    LeaveRequest,
+    LeaveStatus,
+    MakeUp,
+    NoteStatus,
+    RecordStatus,
+    SelfStudy,
+    SessionAttachment,
+    SessionType,
+    SessionUnlock,
+    StudyNote,
+    StudySession,
+)
+from .selectors import expected_attendees
+
+SESSION_FIELDS = ("type", "date", "start_time", "end_time", "hours", "topic", "speaker", "location", "content", "qr_enabled")
+# Fields that decide who was expected: frozen with the list.
+FROZEN_FIELDS = ("type", "date")
+
+
+def session_type_error(session_type: str, org_type: str) -> str | None:
+    if session_type == SessionType.GROUP_MEETING and org_type != OrgType.GROUP:
+        return _("党小组会只能由党小组组织")
+    if session_type == SessionType.MEMBERS_MEETING and org_type != OrgType.BRANCH:
+        return _("支部党员大会只能由党支部组织")
+    if session_type == SessionType.COMMITTEE_MEETING and org_type not in (OrgType.BRANCH, OrgType.GENERAL_BRANCH, *TOP_TYPES):
+        return _("党小组不召开支委会")
+    if session_type == SessionType.CENTRAL_GROUP_STUDY and org_type not in TOP_TYPES:
+        return _("中心组学习只能由党委、党组或机关党委组织")
+    return None
+
+
+def _next_code(organization: Organization, date: dt.date) -> str:
+    prefix = f"{organization.code}-{date:%Y%m%d}"
+    taken = set(StudySession.objects.filter(code__startswith=prefix).values_list("code", flat=True))
+    n = 1
+    while f"{prefix}-{n}" in taken:
+        n += 1
+    return f"{prefix}-{n}"
+
+
+def session_create(*, organization: Organization, by: User | None, code: str = "", **fields: Any) -> StudySession:
+    error = session_type_error(fields.get("type", ""), organization.type)
+    if error:
+        raise ValidationError({"type": error})
+    session = StudySession(organization=organization, created_by=by, **fields)
+    session.code = code or _next_code(organization, fields["date"])
+    session.full_clean(exclude=["created_by"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            session.save()
+    except IntegrityError as exc:
+        raise ValidationError({"code": _("活动编号 %(c)s 已被使用") % {"c": session.code}}) from exc
+    return session
+
+
+def session_update(*, session: StudySession, **fields: Any) -> StudySession:
+    if session.is_frozen:
+        changed = [f for f in FROZEN_FIELDS if f in fields and fields[f] != getattr(session, f)]
+        if changed:
+            raise ValidationError(
+                {changed[0]: _("已登记考勤，应到名单已固定，不能再修改活动的类型或日期")}
+            )
+    if "type" in fields:
+        error = session_type_error(fields["type"], session.organization.type)
+        if error:
+            raise ValidationError({"type": error})
+    for key, value in fields.items():
+        setattr(session, key, value)
+    session.full_clean(exclude=["created_by"], validate_unique=False)
+    session.save()
+    return session
+
+
+def session_delete(*, session: StudySession) -> None:
+    if session.is_frozen:
+        raise ValidationError(_("已登记考勤的活动不能删除"))
+    session.delete()
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    member_id: int
+    status: str
+    reason: str = ""
+
+
+def _leave_in_time(session: StudySession) -> set[int]:
+    return {
+        lr.member_id
+        for lr in LeaveRequest.objects.filter(session=session, status=LeaveStatus.APPROVED).select_related("session")
+        if lr.approved_in_time
+    }
+
+
+def _freeze(session: StudySession, *, by: User | None, default_status: str, source: str) -> dict[int, AttendanceEntry]:
+    """Create the frozen list: one entry per expected attendee and the exempt listing."""
+    expected, exempted = expected_attendees(session=session)
+    on_leave = _leave_in_time(session)
+    entries = [
+        AttendanceEntry(
+            session=session,
+            member=e.member,
+            organization=e.organization,
+            status=AttendanceStatus.EXCUSED if e.member.pk in on_leave else default_status,
+            source=source,
+            updated_by=by,
+        )
+        for e in expected
+    ]
+    bulk_create_with_history(entries, AttendanceEntry, default_user=by, default_change_reason="首次登记")
+    ExemptAttendee.objects.bulk_create(
+        [ExemptAttendee(session=session, member=x.member, kind=x.kind) for x in exempted]
+    )
+    session.attendance_taken_at = timezone.now()
+    session.save(update_fields=["attendance_taken_at"])
+    return {e.member_id: e for e in AttendanceEntry.objects.filter(session=session)}
+
+
+def _check_writable(session: StudySession, now: dt.datetime) -> None:
+    if now < session.starts_at:
+        raise ValidationError(_("活动尚未开始（%(t)s），不能登记考勤") % {"t": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")})
+    if session.is_locked(now):
+        raise ValidationError(_("考勤已于 %(t)s 锁定，如需修改请联系审阅人解锁") % {"t": timezone.localtime(session.locks_at).strftime("%Y-%m-%d")})
+
+
+def attendance_record(
+    *, session: StudySession, entries: list[EntryInput], version: int, by: User | None, now: dt.datetime | None = None
+) -> int:
+    """Save the whole list in one transaction; returns the new version.
+
+    Refuses a save based on an older version (another secretary saved in between), a list
+    that does not match the frozen one, and a 请假 without leave approved before the
+    start unless a written reason is given (that override is kept in the history).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row lock serialises concurrent saves of the same session.
+        locked = StudySession.objects.select_for_update().get(pk=session.pk)
+        if locked.attendance_version != version:
+            raise ValidationError(_("其他人刚刚保存了这次活动的考勤，请刷新页面查看最新结果后再修改"))
+        _check_writable(locked, now)
+        first_save = not locked.is_frozen
+        current = (
+            _freeze(locked, by=by, default_status=AttendanceStatus.PRESENT, source=EntrySource.SECRETARY)
+            if first_save
+            else {e.member_id: e for e in AttendanceEntry.objects.filter(session=locked)}
+        )
+        given = {e.member_id: e for e in entries}
+        if set(given) != set(current):
+            raise ValidationError(_("应到名单与页面不一致（名单可能刚被固定），请刷新页面后重新登记"))
+        on_leave = _leave_in_time(locked)
+        names = dict(Member.objects.filter(pk__in=given).values_list("pk", "name"))
+        errors = []
+        changed = []
+        for member_id, item in given.items():
+            if item.status not in AttendanceStatus.values:
+                errors.append(_("%(n)s：状态「%(s)s」无效") % {"n": names[member_id], "s": item.status})
+                continue
+            entry = current[member_id]
+            reason = item.reason.strip()
+            if item.status == AttendanceStatus.EXCUSED and member_id not in on_leave:
+                if not reason and not (entry.status == AttendanceStatus.EXCUSED and entry.override_reason):
+                    errors.append(_("%(n)s：没有会前批准的请假，改为请假须填写理由") % {"n": names[member_id]})
+                    continue
+            if entry.status != item.status or (reason and reason != entry.override_reason):
+                entry.status = item.status
+                if item.status == AttendanceStatus.EXCUSED and member_id not in on_leave and reason:
+                    entry.override_reason = reason
+                elif item.status != AttendanceStatus.EXCUSED:
+                    entry.override_reason = ""
+                entry.updated_by = by
+                entry.source = EntrySource.SECRETARY
+                changed.append(entry)
+        if errors:
+            raise ValidationError(errors)
+        if changed:
+            bulk_update_with_history(
+                changed,
+                AttendanceEntry,
+                ["status", "override_reason", "updated_by", "source"],
+                default_user=by,
+                default_change_reason="首次登记" if first_save else "修改考勤",
+            )
+        locked.attendance_version += 1
+        locked.save(update_fields=["attendance_version"])
+        return locked.attendance_version
+
+
+def leave_request(*, session: StudySession, member: Member, reason: str, now: dt.datetime | None = None) -> LeaveRequest:
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写请假事由")})
+    if now >= session.starts_at:
+        raise ValidationError(
+            _("活动已于 %(t)s 开始，不能再请假；如确有原因，请联系书记补登并说明理由")
+            % {"t": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    if session.is_frozen:
+        expected_ids = set(session.entries.values_list("member_id", flat=True))
+    else:
+        expected_ids = {e.member.pk for e in expected_attendees(session=session)[0]}
+    if member.pk not in expected_ids:
+        raise ValidationError(_("您不在这次活动的应到名单中，无需请假"))
+    try:
+        with transaction.atomic():
+            return LeaveRequest.objects.create(session=session, member=member, reason=reason, requested_at=now)
+    except IntegrityError as exc:
+        raise ValidationError(_("您已为这次活动提交过请假申请")) from exc
+
+
+def leave_decide(*, request: LeaveRequest, approve: bool, by: User, note: str = "", now: dt.datetime | None = None) -> LeaveRequest:
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = LeaveRequest.objects.select_for_update().select_related("session").get(pk=request.pk)
+        if request.status != LeaveStatus.PENDING:
+            raise ValidationError(_("该请假申请已审批（%(s)s）") % {"s": request.status})
+        if not approve and not note.strip():
+            raise ValidationError({"note": _("不批准时请填写意见")})
+        request.status = LeaveStatus.APPROVED if approve else LeaveStatus.REFUSED
+        request.decided_by, request.decided_at, request.decision_note = by, now, note.strip()
+        request.save()
+        session = request.session
+        if approve and request.approved_in_time and session.is_frozen:
+            entry = session.entries.filter(member=request.member).first()
+            if entry is not None and entry.status != AttendanceStatus.EXCUSED:
+                entry.status = AttendanceStatus.EXCUSED
+                entry.updated_by = by
+                entry._change_reason = "会前批准请假"
+                entry.save()
+    return request
+
+
+def makeup_record(*, entry: AttendanceEntry, date: dt.date, note: str, by: User | None) -> MakeUp:
+    if entry.status not in (AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT):
+        raise ValidationError(_("只有请假或缺席的活动需要补课"))
+    if date < entry.session.date:
+        raise ValidationError({"date": _("补课日期不能早于活动日期 %(d)s") % {"d": entry.session.date.isoformat()}})
+    if date > timezone.localdate():
+        raise ValidationError({"date": _("补课日期不能晚于今天")})
+    if not note.strip():
+        raise ValidationError({"note": _("请填写补课内容")})
+    try:
+        with transaction.atomic():
+            return MakeUp.objects.create(entry=entry, date=date, note=note.strip(), created_by=by)
+    except IntegrityError as exc:
+        raise ValidationError(_("这次活动已登记过补课")) from exc
+
+
+def session_unlock(*, session: StudySession, by: User, reason: str) -> SessionUnlock:
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写解锁理由")})
+    until = timezone.now() + dt.timedelta(days=settings.ATTENDANCE_UNLOCK_DAYS)
+    with transaction.atomic():
+        unlock = SessionUnlock.objects.create(session=session, by=by, reason=reason.strip(), until=until)
+        session.unlocked_until = until
+        session.save(update_fields=["unlocked_until"])
+    return unlock
+
+
+# QR check-in: a token for (session, window) where window = floor(server time / 30 s).
+
+
+def checkin_window(now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    return int(now.timestamp()) // settings.CHECKIN_WINDOW_SECONDS
+
+
+def checkin_token(session: StudySession, window: int) -> str:
+    message = f"checkin:{session.pk}:{session.code}:{window}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:20]
+
+
+def checkin(*, session: StudySession, member: Member, window: int, token: str, now: dt.datetime | None = None) -> AttendanceEntry:
+    now = now or timezone.now()
+    if not session.qr_enabled:
+        raise ValidationError(_("这次活动没有启用扫码签到"))
+    if not hmac.compare_digest(token, checkin_token(session, window)):
+        raise ValidationError(_("签到码无效"))
+    # The code on the screen and the one before it: a scan may straddle a rotation.
+    if window not in (checkin_window(now), checkin_window(now) - 1):
+        raise ValidationError(_("签到码已过期，请扫描屏幕上的最新二维码"))
+    opens = session.starts_at - dt.timedelta(minutes=settings.CHECKIN_OPENS_MINUTES_BEFORE)
+    if now < opens:
+        raise ValidationError(_("签到尚未开始（活动开始前 %(m)d 分钟开放）") % {"m": settings.CHECKIN_OPENS_MINUTES_BEFORE})
+    if now > session.ends_at:
+        raise ValidationError(_("活动已结束，不能再扫码签到"))
+    status = (
+        AttendanceStatus.LATE
+        if now > session.starts_at + dt.timedelta(minutes=settings.CHECKIN_LATE_AFTER_MINUTES)
+        else AttendanceStatus.PRESENT
+    )
+    with transaction.atomic():
+        locked = StudySession.objects.select_for_update().get(pk=session.pk)
+        if locked.is_frozen:
+            entries = {e.member_id: e for e in AttendanceEntry.objects.filter(session=locked)}
+        else:
+            # Under QR check-in, whoever has not scanned is absent until the secretary says otherwise.
+            entries = _freeze(locked, by=None, default_status=AttendanceStatus.ABSENT, source=EntrySource.QR)
+        entry = entries.get(member.pk)
+        if entry is None:
+            raise ValidationError(_("您不在这次活动的应到名单中"))
+        if entry.checked_in_at is not None:
+            return entry
+        entry.status, entry.source, entry.checked_in_at = status, EntrySource.QR, now
+        entry.override_reason = ""
+        entry.updated_by = member.user
+        entry._change_reason = "扫码签到"
+        entry.save()
+        locked.attendance_version += 1
+        locked.save(update_fields=["attendance_version"])
+    return entry
+
+
+# Attachments: the content decides the type, not the name.
+
+ATTACHMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".doc": "application/msword",
+}
+
+
+def sniff_type(head: bytes, upload: Any) -> str | None:
+    """The extension the file's bytes show, or None for anything not allowed."""
+    if head.startswith(b"%PDF-"):
+        return ".pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return ".jpg"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return ".doc"
+    if head.startswith(b"PK\x03\x04"):
+        import zipfile
+
+        try:
+            upload.seek(0)
+            with zipfile.ZipFile(upload) as archive:
+                if "word/document.xml" in archive.namelist():
+                    return ".docx"
+        except zipfile.BadZipFile:
+            return None
+        finally:
+            upload.seek(0)
+    return None
+
+
+def attachment_add(*, session: StudySession, upload: Any, by: User | None) -> SessionAttachment:
+    import os
+
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError({"file": _("附件不能超过 %(mb)d MB") % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}})
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    extension = sniff_type(head, upload)
+    if extension is None:
+        raise ValidationError({"file": _("只接受 PDF、图片（PNG/JPEG）和 Word 文档")})
+    name = os.path.basename(upload.name or "附件").replace("\x00", "")[:150] or "附件"
+    stem = os.path.splitext(name)[0]
+    attachment = SessionAttachment(
+        session=session, name=f"{stem}{extension}", extension=extension,
+        content_type=ATTACHMENT_TYPES[extension], size=upload.size, uploaded_by=by,
+    )
+    attachment.file.save(f"upload{extension}", upload, save=False)
+    attachment.save()
+    return attachment
+
+
+def self_study_log(*, member: Member, date: dt.date, hours: decimal.Decimal, material: str) -> SelfStudy:
+    if date > timezone.localdate():
+        raise ValidationError({"date": _("日期不能晚于今天")})
+    if date.year < timezone.localdate().year - 1:
+        raise ValidationError({"date": _("只能登记今年和去年的自学")})
+    if not material.strip():
+        raise ValidationError({"material": _("请填写学习内容")})
+    with transaction.atomic():
+        Member.objects.select_for_update().get(pk=member.pk)
+        day_total = SelfStudy.objects.filter(member=member, date=date).aggregate(t=Sum("hours"))["t"] or 0
+        if day_total + hours > 24:
+            raise ValidationError({"hours": _("%(d)s 已登记 %(t)s 学时，一天合计不能超过 24 学时") % {"d": date.isoformat(), "t": day_total}})
+        entry = SelfStudy(member=member, date=date, hours=hours, material=material.strip())
+        entry.full_clean()
+        entry.save()
+    return entry
+
+
+SIMILARITY_THRESHOLD = 0.8
+
+
+def _fingerprint(note: StudyNote) -> None:
+    note.word_count = text.word_count(note.body)
+    value = text.simhash(note.body)
+    note.simhash = text.to_signed(value)
+    note.band0, note.band1, note.band2, note.band3 = text.bands(value)
+
+
+def _flag_similar(note: StudyNote) -> None:
+    """Flag the closest earlier note (anyone's) that is identical or nearly so."""
+    from django.db.models import Q
+
+    candidates = (
+        StudyNote.objects.filter(
+            Q(band0=note.band0) | Q(band1=note.band1) | Q(band2=note.band2) | Q(band3=note.band3)
+        )
+        .exclude(pk=note.pk)
+        .filter(submitted_at__lte=note.submitted_at)
+        .only("pk", "body", "simhash")[:50]
+    )
+    best, best_score = None, 0.0
+    for other in candidates:
+        if text.hamming(other.simhash, note.simhash) > 3:
+            continue
+        score = text.jaccard(note.body, other.body)
+        if score > best_score:
+            best, best_score = other, score
+    if best is not None and best_score >= SIMILARITY_THRESHOLD:
+        note.similar_to, note.similarity = best, round(best_score, 3)
+    else:
+        note.similar_to, note.similarity = None, None
+
+
+def note_submit(*, member: Member, kind: str, title: str, body: str, session: StudySession | None = None, book: str = "") -> StudyNote:
+    note = StudyNote(member=member, kind=kind, title=title.strip(), body=body.strip(), session=session, book=book.strip())
+    if not note.body:
+        raise ValidationError({"body": _("正文不能为空")})
+    _fingerprint(note)
+    note.full_clean(exclude=["similar_to"])
+    with transaction.atomic():
+        note.save()
+        _flag_similar(note)
+        note.save(update_fields=["similar_to", "similarity"])
+    return note
+
+
+def note_revise(*, note: StudyNote, title: str, body: str, kind: str, book: str = "") -> StudyNote:
+    if note.status == NoteStatus.APPROVED:
+        raise ValidationError(_("已通过的笔记不能再修改"))
+    if not body.strip():
+        raise ValidationError({"body": _("正文不能为空")})
+    note.title, note.body, note.kind, note.book = title.strip(), body.strip(), kind, book.strip()
+    note.status, note.submitted_at = NoteStatus.SUBMITTED, timezone.now()
+    _fingerprint(note)
+    note.full_clean(exclude=["similar_to"])
+    with transaction.atomic():
+        _flag_similar(note)
+        note.save()
+    return note
+
+
+def note_review(*, note: StudyNote, approve: bool, comment: str, by: User) -> StudyNote:
+    with transaction.atomic():
+        note = StudyNote.objects.select_for_update().get(pk=note.pk)
+        if note.status != NoteStatus.SUBMITTED:
+            raise ValidationError(_("该笔记当前不是待审阅状态"))
+        if not approve and not comment.strip():
+            raise ValidationError({"comment": _("退回时请写明修改意见")})
+        note.status = NoteStatus.APPROVED if approve else NoteStatus.RETURNED
+        note.review_comment, note.reviewed_by, note.reviewed_at = comment.strip(), by, timezone.now()
+        note.save()
+    return note
+
+
+def record_add(*, model: type, member: Member, by: User, confirmed: bool, **fields: Any):
+    """A training, publication, field research or talk record; a secretary's entry is confirmed."""
+    record = model(member=member, entered_by=by, **fields)
+    if confirmed:
+        record.status, record.confirmed_by, record.confirmed_at = RecordStatus.CONFIRMED, by, timezone.now()
+    record.full_clean()
+    record.save()
+    return record
+
+
+def record_confirm(*, record: Any, confirm: bool, by: User) -> Any:
+    if record.status != RecordStatus.PENDING:
+        raise ValidationError(_("该记录已处理（%(s)s）") % {"s": record.status})
+    record.status = RecordStatus.CONFIRMED if confirm else RecordStatus.REJECTED
+    record.confirmed_by, record.confirmed_at = by, timezone.now()
+    record.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+    return record
+
+
+def participation(entries: list[AttendanceEntry]) -> float | None:
+    """Attended / expected for one session (请假 stays in the denominator)."""
+    if not entries:
+        return None
+    return sum(1 for e in entries if e.status in ATTENDED) / len(entries)
