@@ -20,7 +20,10 @@ from simple_history.models import HistoricalRecords
 
 from branches.models import ExemptionKind, Member, Organization
 
-HOURS_VALIDATORS = [MinValueValidator(decimal.Decimal("0.1")), MaxValueValidator(decimal.Decimal("24"))]
+HOURS_VALIDATORS = [
+    MinValueValidator(decimal.Decimal("0.1")),
+    MaxValueValidator(decimal.Decimal("24")),
+]
 
 
 class SessionType(models.TextChoices):
@@ -56,13 +59,18 @@ class Holiday(models.Model):
 class StudySession(models.Model):
     code = models.CharField(_("活动编号"), max_length=48, unique=True)
     organization = models.ForeignKey(
-        Organization, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="study_sessions"
+        Organization,
+        verbose_name=_("组织"),
+        on_delete=models.PROTECT,
+        related_name="study_sessions",
     )
     type = models.CharField(_("类型"), max_length=8, choices=SessionType.choices)
     date = models.DateField(_("日期"))
     start_time = models.TimeField(_("开始时间"))
     end_time = models.TimeField(_("结束时间"))
-    hours = models.DecimalField(_("学时"), max_digits=4, decimal_places=1, validators=HOURS_VALIDATORS)
+    hours = models.DecimalField(
+        _("学时"), max_digits=4, decimal_places=1, validators=HOURS_VALIDATORS
+    )
     topic = models.CharField(_("主题"), max_length=200)
     speaker = models.CharField(_("主讲人"), max_length=100, blank=True)
     location = models.CharField(_("地点"), max_length=100, blank=True)
@@ -87,7 +95,9 @@ class StudySession(models.Model):
         ordering = ["-date", "-start_time"]
         indexes = [models.Index(fields=["organization", "date"]), models.Index(fields=["date"])]
         constraints = [
-            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="session_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="session_ends_after_start"
+            ),
             models.CheckConstraint(condition=Q(hours__gt=0), name="session_hours_positive"),
         ]
 
@@ -144,9 +154,13 @@ class AttendanceEntry(models.Model):
     session = models.ForeignKey(StudySession, on_delete=models.CASCADE, related_name="entries")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendance_entries")
     # Where the member was enrolled on the session date, kept for reports.
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", null=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", null=True
+    )
     status = models.CharField(_("状态"), max_length=4, choices=AttendanceStatus.choices)
-    source = models.CharField(_("来源"), max_length=4, choices=EntrySource.choices, default=EntrySource.SECRETARY)
+    source = models.CharField(
+        _("来源"), max_length=4, choices=EntrySource.choices, default=EntrySource.SECRETARY
+    )
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
     override_reason = models.CharField(_("改为请假的理由"), max_length=200, blank=True)
     updated_by = models.ForeignKey(
@@ -158,7 +172,9 @@ class AttendanceEntry(models.Model):
     class Meta:
         verbose_name = _("考勤")
         verbose_name_plural = _("考勤")
-        constraints = [models.UniqueConstraint(fields=["session", "member"], name="one_entry_per_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member"], name="one_entry_per_member")
+        ]
         indexes = [models.Index(fields=["member", "status"])]
 
     def __str__(self) -> str:
@@ -168,12 +184,19 @@ class AttendanceEntry(models.Model):
 class ExemptAttendee(models.Model):
     """A member on the roll but exempt on the session date: listed, not expected."""
 
-    session = models.ForeignKey(StudySession, on_delete=models.CASCADE, related_name="exempt_attendees")
+    session = models.ForeignKey(
+        StudySession, on_delete=models.CASCADE, related_name="exempt_attendees"
+    )
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("类型"), max_length=8, choices=ExemptionKind.choices)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["session", "member"], name="one_exempt_per_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member"], name="one_exempt_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.kind}"
 
 
 class LeaveStatus(models.TextChoices):
@@ -183,10 +206,14 @@ class LeaveStatus(models.TextChoices):
 
 
 class LeaveRequest(models.Model):
-    session = models.ForeignKey(StudySession, on_delete=models.CASCADE, related_name="leave_requests")
+    session = models.ForeignKey(
+        StudySession, on_delete=models.CASCADE, related_name="leave_requests"
+    )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="leave_requests")
     reason = models.CharField(_("请假事由"), max_length=200)
-    status = models.CharField(_("状态"), max_length=4, choices=LeaveStatus.choices, default=LeaveStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=4, choices=LeaveStatus.choices, default=LeaveStatus.PENDING
+    )
     requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -197,7 +224,9 @@ class LeaveRequest(models.Model):
     class Meta:
         verbose_name = _("请假")
         verbose_name_plural = _("请假")
-        constraints = [models.UniqueConstraint(fields=["session", "member"], name="one_leave_per_session")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member"], name="one_leave_per_session")
+        ]
 
     def __str__(self) -> str:
         return f"{self.member.name} {self.session.code} {self.status}"
@@ -227,6 +256,9 @@ class MakeUp(models.Model):
         verbose_name = _("补课")
         verbose_name_plural = _("补课")
 
+    def __str__(self) -> str:
+        return f"{self.entry} 补课 {self.date}"
+
 
 class SessionUnlock(models.Model):
     session = models.ForeignKey(StudySession, on_delete=models.CASCADE, related_name="unlocks")
@@ -234,6 +266,9 @@ class SessionUnlock(models.Model):
     reason = models.CharField(_("解锁理由"), max_length=200)
     at = models.DateTimeField(auto_now_add=True)
     until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.session} 解锁至 {self.until}"
 
 
 def attachment_path(instance: SessionAttachment, filename: str) -> str:
@@ -259,11 +294,16 @@ class SessionAttachment(models.Model):
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class SelfStudy(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="self_study")
     date = models.DateField(_("日期"))
-    hours = models.DecimalField(_("学时"), max_digits=4, decimal_places=1, validators=HOURS_VALIDATORS)
+    hours = models.DecimalField(
+        _("学时"), max_digits=4, decimal_places=1, validators=HOURS_VALIDATORS
+    )
     material = models.CharField(_("学习内容"), max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -272,7 +312,12 @@ class SelfStudy(models.Model):
         verbose_name_plural = _("自学")
         ordering = ["-date", "-created_at"]
         indexes = [models.Index(fields=["member", "date"])]
-        constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="self_study_hours_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="self_study_hours_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.hours} 学时 {self.material}"
 
 
 class NoteKind(models.TextChoices):
@@ -295,25 +340,31 @@ class StudyNote(models.Model):
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("正文"))
     session = models.ForeignKey(
-        StudySession, verbose_name=_("关联活动"), null=True, blank=True, on_delete=models.SET_NULL, related_name="notes"
+        StudySession,
+        verbose_name=_("关联活动"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notes",
     )
     book = models.CharField(_("关联书目"), max_length=200, blank=True)
     word_count = models.PositiveIntegerField(_("字数"), default=0)
-    status = models.CharField(_("状态"), max_length=4, choices=NoteStatus.choices, default=NoteStatus.SUBMITTED)
+    status = models.CharField(
+        _("状态"), max_length=4, choices=NoteStatus.choices, default=NoteStatus.SUBMITTED
+    )
     submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.CharField(_("审阅意见"), max_length=500, blank=True)
-    # Near-duplicate detection: a 64-bit simhash split into four 16-bit bands (indexed).
-    simhash = models.BigIntegerField(default=0)
-    band0 = models.PositiveIntegerField(default=0)
-    band1 = models.PositiveIntegerField(default=0)
-    band2 = models.PositiveIntegerField(default=0)
-    band3 = models.PositiveIntegerField(default=0)
     similar_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("疑似雷同")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("疑似雷同"),
     )
     similarity = models.FloatField(null=True, blank=True)
 
@@ -321,13 +372,7 @@ class StudyNote(models.Model):
         verbose_name = _("学习笔记")
         verbose_name_plural = _("学习笔记")
         ordering = ["-submitted_at"]
-        indexes = [
-            models.Index(fields=["band0"]),
-            models.Index(fields=["band1"]),
-            models.Index(fields=["band2"]),
-            models.Index(fields=["band3"]),
-            models.Index(fields=["member", "submitted_at"]),
-        ]
+        indexes = [models.Index(fields=["member", "submitted_at"])]
 
     def __str__(self) -> str:
         return self.title
@@ -336,6 +381,21 @@ class StudyNote(models.Model):
         from django.urls import reverse
 
         return reverse("attendance:note_detail", args=[self.pk])
+
+
+class NoteSketch(models.Model):
+    """One value of a note's MinHash sketch (attendance.text.sketch), indexed for look-up."""
+
+    note = models.ForeignKey(StudyNote, on_delete=models.CASCADE, related_name="sketch")
+    value = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["note", "value"], name="one_sketch_value_per_note")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.note_id}:{self.value}"
 
 
 class RecordStatus(models.TextChoices):
@@ -348,7 +408,9 @@ class MemberRecord(models.Model):
     """A record the rules read, entered by the member and confirmed by the secretary."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(_("状态"), max_length=4, choices=RecordStatus.choices, default=RecordStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=4, choices=RecordStatus.choices, default=RecordStatus.PENDING
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -369,12 +431,24 @@ class TrainingRecord(MemberRecord):
     organizer = models.CharField(_("举办单位"), max_length=100)
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"))
-    hours = models.DecimalField(_("学时"), max_digits=5, decimal_places=1, validators=[MinValueValidator(decimal.Decimal("0.1"))])
+    hours = models.DecimalField(
+        _("学时"),
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(decimal.Decimal("0.1"))],
+    )
 
     class Meta:
         verbose_name = _("培训记录")
         verbose_name_plural = _("培训记录")
-        constraints = [models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="training_dates_ordered")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="training_dates_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course}（{self.start_date}～{self.end_date}，{self.hours} 学时）"
 
     @property
     def days(self) -> int:
@@ -399,6 +473,9 @@ class Publication(MemberRecord):
         verbose_name = _("发表文章")
         verbose_name_plural = _("发表文章")
 
+    def __str__(self) -> str:
+        return f"《{self.title}》{self.outlet}（{self.level}，{self.published_on}）"
+
 
 class FieldResearch(MemberRecord):
     topic = models.CharField(_("调研主题"), max_length=200)
@@ -409,7 +486,14 @@ class FieldResearch(MemberRecord):
     class Meta:
         verbose_name = _("调研")
         verbose_name_plural = _("调研")
-        constraints = [models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="research_dates_ordered")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="research_dates_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic}（{self.start_date}～{self.end_date}，{self.days} 天）"
 
     @property
     def days(self) -> int:
@@ -429,9 +513,17 @@ class Talk(MemberRecord):
     title = models.CharField(_("题目"), max_length=200)
     date = models.DateField(_("日期"))
     session = models.ForeignKey(
-        StudySession, verbose_name=_("活动"), null=True, blank=True, on_delete=models.SET_NULL, related_name="talks"
+        StudySession,
+        verbose_name=_("活动"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="talks",
     )
 
     class Meta:
         verbose_name = _("讲课/发言")
         verbose_name_plural = _("讲课/发言")
+
+    def __str__(self) -> str:
+        return f"{self.kind}：{self.title}（{self.date}）"

@@ -45,12 +45,20 @@ def expected_attendees(*, session: StudySession) -> tuple[list[Expected], list[E
     """
     day, org = session.date, session.organization
     if session.type in (SessionType.COMMITTEE_MEETING, SessionType.CENTRAL_GROUP_STUDY):
-        kinds = COMMITTEE_KINDS if session.type == SessionType.COMMITTEE_MEETING else CENTRAL_GROUP_KINDS
+        kinds = (
+            COMMITTEE_KINDS
+            if session.type == SessionType.COMMITTEE_MEETING
+            else CENTRAL_GROUP_KINDS
+        )
         member_ids = set(
-            Role.objects.on(day).filter(organization=org, kind__in=kinds).values_list("member_id", flat=True)
+            Role.objects.on(day)
+            .filter(organization=org, kind__in=kinds)
+            .values_list("member_id", flat=True)
         )
         enrolments = list(
-            Membership.objects.filter(on_date_q(day), member_id__in=member_ids).select_related("member", "organization")
+            Membership.objects.filter(on_date_q(day), member_id__in=member_ids).select_related(
+                "member", "organization"
+            )
         )
         seen = {ms.member_id for ms in enrolments}
         rows = [(ms.member, ms.organization) for ms in enrolments]
@@ -59,7 +67,9 @@ def expected_attendees(*, session: StudySession) -> tuple[list[Expected], list[E
     else:
         rows = [(ms.member, ms.organization) for ms in roll_on(organization=org, day=day)]
     exempt = dict(
-        Exemption.objects.on(day).filter(member_id__in=[m.pk for m, _ in rows]).values_list("member_id", "kind")
+        Exemption.objects.on(day)
+        .filter(member_id__in=[m.pk for m, _ in rows])
+        .values_list("member_id", "kind")
     )
     rows.sort(key=lambda r: (r[1].path if r[1] else "~", r[0].member_no))
     expected = [Expected(m, o) for m, o in rows if m.pk not in exempt]
@@ -70,7 +80,9 @@ def expected_attendees(*, session: StudySession) -> tuple[list[Expected], list[E
 def _member_chain_paths(member_id: int) -> set[str]:
     """Paths of every organization above (and including) any the member was enrolled in."""
     step = Organization.steplen
-    paths = Membership.objects.filter(member_id=member_id).values_list("organization__path", flat=True)
+    paths = Membership.objects.filter(member_id=member_id).values_list(
+        "organization__path", flat=True
+    )
     return {p[:end] for p in paths for end in range(step, len(p) + 1, step)}
 
 
@@ -86,7 +98,11 @@ def sessions_visible_to(user: User) -> QuerySet[StudySession]:
         q |= Q(organization__path__startswith=path)
     if scope.member_id is not None:
         q |= Q(organization__path__in=_member_chain_paths(scope.member_id))
-        q |= Q(Exists(AttendanceEntry.objects.filter(session=OuterRef("pk"), member_id=scope.member_id)))
+        q |= Q(
+            Exists(
+                AttendanceEntry.objects.filter(session=OuterRef("pk"), member_id=scope.member_id)
+            )
+        )
     return qs.filter(q)
 
 
@@ -107,7 +123,10 @@ def _central_group_leader_org_ids(user: User) -> list[int]:
         return []
     return list(
         Role.objects.current()
-        .filter(member_id=scope.member_id, kind__in=[RoleKind.CENTRAL_GROUP_LEADER, RoleKind.STUDY_SECRETARY])
+        .filter(
+            member_id=scope.member_id,
+            kind__in=[RoleKind.CENTRAL_GROUP_LEADER, RoleKind.STUDY_SECRETARY],
+        )
         .values_list("organization_id", flat=True)
     )
 
@@ -136,7 +155,9 @@ def member_entries(*, member: Member, year: int) -> QuerySet[AttendanceEntry]:
     )
 
 
-def sessions_for_organization(*, organization: Organization, year: int | None = None, month: int | None = None) -> QuerySet[StudySession]:
+def sessions_for_organization(
+    *, organization: Organization, year: int | None = None, month: int | None = None
+) -> QuerySet[StudySession]:
     qs = StudySession.objects.filter(organization=organization).select_related("organization")
     if year is not None:
         qs = qs.filter(date__year=year)

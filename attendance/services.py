@@ -12,12 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from branches.models import Member, Organization, OrgType, TOP_TYPES, User
+from branches.models import TOP_TYPES, Member, Organization, OrgType, User
 
 from . import text
 from .models import (
@@ -29,6 +29,7 @@ from .models import (
     LeaveRequest,
     LeaveStatus,
     MakeUp,
+    NoteSketch,
     NoteStatus,
     RecordStatus,
     SelfStudy,
@@ -40,7 +41,18 @@ from .models import (
 )
 from .selectors import expected_attendees
 
-SESSION_FIELDS = ("type", "date", "start_time", "end_time", "hours", "topic", "speaker", "location", "content", "qr_enabled")
+SESSION_FIELDS = (
+    "type",
+    "date",
+    "start_time",
+    "end_time",
+    "hours",
+    "topic",
+    "speaker",
+    "location",
+    "content",
+    "qr_enabled",
+)
 # Fields that decide who was expected: frozen with the list.
 FROZEN_FIELDS = ("type", "date")
 
@@ -50,7 +62,11 @@ def session_type_error(session_type: str, org_type: str) -> str | None:
         return _("党小组会只能由党小组组织")
     if session_type == SessionType.MEMBERS_MEETING and org_type != OrgType.BRANCH:
         return _("支部党员大会只能由党支部组织")
-    if session_type == SessionType.COMMITTEE_MEETING and org_type not in (OrgType.BRANCH, OrgType.GENERAL_BRANCH, *TOP_TYPES):
+    if session_type == SessionType.COMMITTEE_MEETING and org_type not in (
+        OrgType.BRANCH,
+        OrgType.GENERAL_BRANCH,
+        *TOP_TYPES,
+    ):
         return _("党小组不召开支委会")
     if session_type == SessionType.CENTRAL_GROUP_STUDY and org_type not in TOP_TYPES:
         return _("中心组学习只能由党委、党组或机关党委组织")
@@ -66,7 +82,9 @@ def _next_code(organization: Organization, date: dt.date) -> str:
     return f"{prefix}-{n}"
 
 
-def session_create(*, organization: Organization, by: User | None, code: str = "", **fields: Any) -> StudySession:
+def session_create(
+    *, organization: Organization, by: User | None, code: str = "", **fields: Any
+) -> StudySession:
     error = session_type_error(fields.get("type", ""), organization.type)
     if error:
         raise ValidationError({"type": error})
@@ -115,27 +133,47 @@ class EntryInput:
 def _leave_in_time(session: StudySession) -> set[int]:
     return {
         lr.member_id
-        for lr in LeaveRequest.objects.filter(session=session, status=LeaveStatus.APPROVED).select_related("session")
+        for lr in LeaveRequest.objects.filter(
+            session=session, status=LeaveStatus.APPROVED
+        ).select_related("session")
         if lr.approved_in_time
     }
 
 
-def _freeze(session: StudySession, *, by: User | None, default_status: str, source: str) -> dict[int, AttendanceEntry]:
-    """Create the frozen list: one entry per expected attendee and the exempt listing."""
+def _freeze(
+    session: StudySession,
+    *,
+    by: User | None,
+    source: str,
+    status_of: dict[int, tuple[str, str]] | None = None,
+    default_status: str,
+) -> dict[int, AttendanceEntry]:
+    """Create the frozen list: one entry per expected attendee and the exempt listing.
+
+    `status_of` gives (status, reason) per member for the first save; anyone else gets
+    请假 when leave was approved in time, else `default_status`.
+    """
     expected, exempted = expected_attendees(session=session)
     on_leave = _leave_in_time(session)
-    entries = [
-        AttendanceEntry(
-            session=session,
-            member=e.member,
-            organization=e.organization,
-            status=AttendanceStatus.EXCUSED if e.member.pk in on_leave else default_status,
-            source=source,
-            updated_by=by,
+    status_of = status_of or {}
+    entries = []
+    for e in expected:
+        fallback = AttendanceStatus.EXCUSED if e.member.pk in on_leave else default_status
+        status, reason = status_of.get(e.member.pk, (fallback, ""))
+        entries.append(
+            AttendanceEntry(
+                session=session,
+                member=e.member,
+                organization=e.organization,
+                status=status,
+                override_reason=reason,
+                source=source,
+                updated_by=by,
+            )
         )
-        for e in expected
-    ]
-    bulk_create_with_history(entries, AttendanceEntry, default_user=by, default_change_reason="首次登记")
+    bulk_create_with_history(
+        entries, AttendanceEntry, default_user=by, default_change_reason="首次登记"
+    )
     ExemptAttendee.objects.bulk_create(
         [ExemptAttendee(session=session, member=x.member, kind=x.kind) for x in exempted]
     )
@@ -146,18 +184,61 @@ def _freeze(session: StudySession, *, by: User | None, default_status: str, sour
 
 def _check_writable(session: StudySession, now: dt.datetime) -> None:
     if now < session.starts_at:
-        raise ValidationError(_("活动尚未开始（%(t)s），不能登记考勤") % {"t": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")})
+        raise ValidationError(
+            _("活动尚未开始（%(t)s），不能登记考勤")
+            % {"t": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")}
+        )
     if session.is_locked(now):
-        raise ValidationError(_("考勤已于 %(t)s 锁定，如需修改请联系审阅人解锁") % {"t": timezone.localtime(session.locks_at).strftime("%Y-%m-%d")})
+        raise ValidationError(
+            _("考勤已于 %(t)s 锁定，如需修改请联系审阅人解锁")
+            % {"t": timezone.localtime(session.locks_at).strftime("%Y-%m-%d")}
+        )
+
+
+def _validated(
+    given: dict[int, EntryInput], current: dict[int, AttendanceEntry | None], on_leave: set[int]
+) -> dict[int, tuple[str, str]]:
+    """(status, override reason) per member, or ValidationError listing every problem."""
+    names = dict(Member.objects.filter(pk__in=given).values_list("pk", "name"))
+    errors, result = [], {}
+    for member_id, item in given.items():
+        if item.status not in AttendanceStatus.values:
+            errors.append(_("%(n)s：状态「%(s)s」无效") % {"n": names[member_id], "s": item.status})
+            continue
+        reason = item.reason.strip()[:200]
+        entry = current.get(member_id)
+        if item.status == AttendanceStatus.EXCUSED and member_id not in on_leave:
+            kept = (
+                entry.override_reason
+                if entry is not None and entry.status == AttendanceStatus.EXCUSED
+                else ""
+            )
+            reason = reason or kept
+            if not reason:
+                errors.append(
+                    _("%(n)s：没有会前批准的请假，改为请假须填写理由") % {"n": names[member_id]}
+                )
+                continue
+        else:
+            reason = ""
+        result[member_id] = (item.status, reason)
+    if errors:
+        raise ValidationError(errors)
+    return result
 
 
 def attendance_record(
-    *, session: StudySession, entries: list[EntryInput], version: int, by: User | None, now: dt.datetime | None = None
+    *,
+    session: StudySession,
+    entries: list[EntryInput],
+    version: int,
+    by: User | None,
+    now: dt.datetime | None = None,
 ) -> int:
     """Save the whole list in one transaction; returns the new version.
 
     Refuses a save based on an older version (another secretary saved in between), a list
-    that does not match the frozen one, and a 请假 without leave approved before the
+    that does not match the expected one, and a 请假 without leave approved before the
     start unless a written reason is given (that override is kept in the history).
     """
     now = now or timezone.now()
@@ -165,56 +246,56 @@ def attendance_record(
         # The row lock serialises concurrent saves of the same session.
         locked = StudySession.objects.select_for_update().get(pk=session.pk)
         if locked.attendance_version != version:
-            raise ValidationError(_("其他人刚刚保存了这次活动的考勤，请刷新页面查看最新结果后再修改"))
-        _check_writable(locked, now)
-        first_save = not locked.is_frozen
-        current = (
-            _freeze(locked, by=by, default_status=AttendanceStatus.PRESENT, source=EntrySource.SECRETARY)
-            if first_save
-            else {e.member_id: e for e in AttendanceEntry.objects.filter(session=locked)}
-        )
-        given = {e.member_id: e for e in entries}
-        if set(given) != set(current):
-            raise ValidationError(_("应到名单与页面不一致（名单可能刚被固定），请刷新页面后重新登记"))
-        on_leave = _leave_in_time(locked)
-        names = dict(Member.objects.filter(pk__in=given).values_list("pk", "name"))
-        errors = []
-        changed = []
-        for member_id, item in given.items():
-            if item.status not in AttendanceStatus.values:
-                errors.append(_("%(n)s：状态「%(s)s」无效") % {"n": names[member_id], "s": item.status})
-                continue
-            entry = current[member_id]
-            reason = item.reason.strip()
-            if item.status == AttendanceStatus.EXCUSED and member_id not in on_leave:
-                if not reason and not (entry.status == AttendanceStatus.EXCUSED and entry.override_reason):
-                    errors.append(_("%(n)s：没有会前批准的请假，改为请假须填写理由") % {"n": names[member_id]})
-                    continue
-            if entry.status != item.status or (reason and reason != entry.override_reason):
-                entry.status = item.status
-                if item.status == AttendanceStatus.EXCUSED and member_id not in on_leave and reason:
-                    entry.override_reason = reason
-                elif item.status != AttendanceStatus.EXCUSED:
-                    entry.override_reason = ""
-                entry.updated_by = by
-                entry.source = EntrySource.SECRETARY
-                changed.append(entry)
-        if errors:
-            raise ValidationError(errors)
-        if changed:
-            bulk_update_with_history(
-                changed,
-                AttendanceEntry,
-                ["status", "override_reason", "updated_by", "source"],
-                default_user=by,
-                default_change_reason="首次登记" if first_save else "修改考勤",
+            raise ValidationError(
+                _("其他人刚刚保存了这次活动的考勤，请刷新页面查看最新结果后再修改")
             )
+        _check_writable(locked, now)
+        given = {e.member_id: e for e in entries}
+        on_leave = _leave_in_time(locked)
+        if not locked.is_frozen:
+            expected_ids = {e.member.pk for e in expected_attendees(session=locked)[0]}
+            if set(given) != expected_ids:
+                raise ValidationError(
+                    _("应到名单与页面不一致（名单可能刚有变化），请刷新页面后重新登记")
+                )
+            wanted = _validated(given, {}, on_leave)
+            _freeze(
+                locked,
+                by=by,
+                source=EntrySource.SECRETARY,
+                status_of=wanted,
+                default_status=AttendanceStatus.PRESENT,
+            )
+        else:
+            current = {e.member_id: e for e in AttendanceEntry.objects.filter(session=locked)}
+            if set(given) != set(current):
+                raise ValidationError(
+                    _("应到名单与页面不一致（名单可能刚被固定），请刷新页面后重新登记")
+                )
+            wanted = _validated(given, current, on_leave)
+            changed = []
+            for member_id, (status, reason) in wanted.items():
+                entry = current[member_id]
+                if (entry.status, entry.override_reason) != (status, reason):
+                    entry.status, entry.override_reason = status, reason
+                    entry.updated_by, entry.source = by, EntrySource.SECRETARY
+                    changed.append(entry)
+            if changed:
+                bulk_update_with_history(
+                    changed,
+                    AttendanceEntry,
+                    ["status", "override_reason", "updated_by", "source"],
+                    default_user=by,
+                    default_change_reason="修改考勤",
+                )
         locked.attendance_version += 1
         locked.save(update_fields=["attendance_version"])
         return locked.attendance_version
 
 
-def leave_request(*, session: StudySession, member: Member, reason: str, now: dt.datetime | None = None) -> LeaveRequest:
+def leave_request(
+    *, session: StudySession, member: Member, reason: str, now: dt.datetime | None = None
+) -> LeaveRequest:
     now = now or timezone.now()
     reason = reason.strip()
     if not reason:
@@ -232,15 +313,26 @@ def leave_request(*, session: StudySession, member: Member, reason: str, now: dt
         raise ValidationError(_("您不在这次活动的应到名单中，无需请假"))
     try:
         with transaction.atomic():
-            return LeaveRequest.objects.create(session=session, member=member, reason=reason, requested_at=now)
+            return LeaveRequest.objects.create(
+                session=session, member=member, reason=reason, requested_at=now
+            )
     except IntegrityError as exc:
         raise ValidationError(_("您已为这次活动提交过请假申请")) from exc
 
 
-def leave_decide(*, request: LeaveRequest, approve: bool, by: User, note: str = "", now: dt.datetime | None = None) -> LeaveRequest:
+def leave_decide(
+    *,
+    request: LeaveRequest,
+    approve: bool,
+    by: User,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> LeaveRequest:
     now = now or timezone.now()
     with transaction.atomic():
-        request = LeaveRequest.objects.select_for_update().select_related("session").get(pk=request.pk)
+        request = (
+            LeaveRequest.objects.select_for_update().select_related("session").get(pk=request.pk)
+        )
         if request.status != LeaveStatus.PENDING:
             raise ValidationError(_("该请假申请已审批（%(s)s）") % {"s": request.status})
         if not approve and not note.strip():
@@ -263,7 +355,9 @@ def makeup_record(*, entry: AttendanceEntry, date: dt.date, note: str, by: User 
     if entry.status not in (AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT):
         raise ValidationError(_("只有请假或缺席的活动需要补课"))
     if date < entry.session.date:
-        raise ValidationError({"date": _("补课日期不能早于活动日期 %(d)s") % {"d": entry.session.date.isoformat()}})
+        raise ValidationError(
+            {"date": _("补课日期不能早于活动日期 %(d)s") % {"d": entry.session.date.isoformat()}}
+        )
     if date > timezone.localdate():
         raise ValidationError({"date": _("补课日期不能晚于今天")})
     if not note.strip():
@@ -280,7 +374,9 @@ def session_unlock(*, session: StudySession, by: User, reason: str) -> SessionUn
         raise ValidationError({"reason": _("请填写解锁理由")})
     until = timezone.now() + dt.timedelta(days=settings.ATTENDANCE_UNLOCK_DAYS)
     with transaction.atomic():
-        unlock = SessionUnlock.objects.create(session=session, by=by, reason=reason.strip(), until=until)
+        unlock = SessionUnlock.objects.create(
+            session=session, by=by, reason=reason.strip(), until=until
+        )
         session.unlocked_until = until
         session.save(update_fields=["unlocked_until"])
     return unlock
@@ -299,23 +395,34 @@ def checkin_token(session: StudySession, window: int) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:20]
 
 
-def checkin(*, session: StudySession, member: Member, window: int, token: str, now: dt.datetime | None = None) -> AttendanceEntry:
+def checkin_verify(
+    *, session: StudySession, window: int, token: str, now: dt.datetime | None = None
+) -> None:
+    """A scanned code is valid for its own window and the next one, never later: a
+    screenshot shared an hour later is refused."""
     now = now or timezone.now()
     if not session.qr_enabled:
         raise ValidationError(_("这次活动没有启用扫码签到"))
     if not hmac.compare_digest(token, checkin_token(session, window)):
         raise ValidationError(_("签到码无效"))
-    # The code on the screen and the one before it: a scan may straddle a rotation.
     if window not in (checkin_window(now), checkin_window(now) - 1):
         raise ValidationError(_("签到码已过期，请扫描屏幕上的最新二维码"))
+
+
+def checkin(*, session: StudySession, member: Member, scanned_at: dt.datetime) -> AttendanceEntry:
+    """Mark the member 出席 (or 迟到 after the grace period) as of the moment they scanned."""
     opens = session.starts_at - dt.timedelta(minutes=settings.CHECKIN_OPENS_MINUTES_BEFORE)
-    if now < opens:
-        raise ValidationError(_("签到尚未开始（活动开始前 %(m)d 分钟开放）") % {"m": settings.CHECKIN_OPENS_MINUTES_BEFORE})
-    if now > session.ends_at:
+    if scanned_at < opens:
+        raise ValidationError(
+            _("签到尚未开始（活动开始前 %(m)d 分钟开放）")
+            % {"m": settings.CHECKIN_OPENS_MINUTES_BEFORE}
+        )
+    if scanned_at > session.ends_at:
         raise ValidationError(_("活动已结束，不能再扫码签到"))
     status = (
         AttendanceStatus.LATE
-        if now > session.starts_at + dt.timedelta(minutes=settings.CHECKIN_LATE_AFTER_MINUTES)
+        if scanned_at
+        > session.starts_at + dt.timedelta(minutes=settings.CHECKIN_LATE_AFTER_MINUTES)
         else AttendanceStatus.PRESENT
     )
     with transaction.atomic():
@@ -324,13 +431,15 @@ def checkin(*, session: StudySession, member: Member, window: int, token: str, n
             entries = {e.member_id: e for e in AttendanceEntry.objects.filter(session=locked)}
         else:
             # Under QR check-in, whoever has not scanned is absent until the secretary says otherwise.
-            entries = _freeze(locked, by=None, default_status=AttendanceStatus.ABSENT, source=EntrySource.QR)
+            entries = _freeze(
+                locked, by=None, source=EntrySource.QR, default_status=AttendanceStatus.ABSENT
+            )
         entry = entries.get(member.pk)
         if entry is None:
             raise ValidationError(_("您不在这次活动的应到名单中"))
         if entry.checked_in_at is not None:
             return entry
-        entry.status, entry.source, entry.checked_in_at = status, EntrySource.QR, now
+        entry.status, entry.source, entry.checked_in_at = status, EntrySource.QR, scanned_at
         entry.override_reason = ""
         entry.updated_by = member.user
         entry._change_reason = "扫码签到"
@@ -381,7 +490,12 @@ def attachment_add(*, session: StudySession, upload: Any, by: User | None) -> Se
     import os
 
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": _("附件不能超过 %(mb)d MB") % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}})
+        raise ValidationError(
+            {
+                "file": _("附件不能超过 %(mb)d MB")
+                % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+            }
+        )
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
@@ -391,15 +505,21 @@ def attachment_add(*, session: StudySession, upload: Any, by: User | None) -> Se
     name = os.path.basename(upload.name or "附件").replace("\x00", "")[:150] or "附件"
     stem = os.path.splitext(name)[0]
     attachment = SessionAttachment(
-        session=session, name=f"{stem}{extension}", extension=extension,
-        content_type=ATTACHMENT_TYPES[extension], size=upload.size, uploaded_by=by,
+        session=session,
+        name=f"{stem}{extension}",
+        extension=extension,
+        content_type=ATTACHMENT_TYPES[extension],
+        size=upload.size,
+        uploaded_by=by,
     )
     attachment.file.save(f"upload{extension}", upload, save=False)
     attachment.save()
     return attachment
 
 
-def self_study_log(*, member: Member, date: dt.date, hours: decimal.Decimal, material: str) -> SelfStudy:
+def self_study_log(
+    *, member: Member, date: dt.date, hours: decimal.Decimal, material: str
+) -> SelfStudy:
     if date > timezone.localdate():
         raise ValidationError({"date": _("日期不能晚于今天")})
     if date.year < timezone.localdate().year - 1:
@@ -408,9 +528,16 @@ def self_study_log(*, member: Member, date: dt.date, hours: decimal.Decimal, mat
         raise ValidationError({"material": _("请填写学习内容")})
     with transaction.atomic():
         Member.objects.select_for_update().get(pk=member.pk)
-        day_total = SelfStudy.objects.filter(member=member, date=date).aggregate(t=Sum("hours"))["t"] or 0
+        day_total = (
+            SelfStudy.objects.filter(member=member, date=date).aggregate(t=Sum("hours"))["t"] or 0
+        )
         if day_total + hours > 24:
-            raise ValidationError({"hours": _("%(d)s 已登记 %(t)s 学时，一天合计不能超过 24 学时") % {"d": date.isoformat(), "t": day_total}})
+            raise ValidationError(
+                {
+                    "hours": _("%(d)s 已登记 %(t)s 学时，一天合计不能超过 24 学时")
+                    % {"d": date.isoformat(), "t": day_total}
+                }
+            )
         entry = SelfStudy(member=member, date=date, hours=hours, material=material.strip())
         entry.full_clean()
         entry.save()
@@ -418,31 +545,27 @@ def self_study_log(*, member: Member, date: dt.date, hours: decimal.Decimal, mat
 
 
 SIMILARITY_THRESHOLD = 0.8
-
-
-def _fingerprint(note: StudyNote) -> None:
-    note.word_count = text.word_count(note.body)
-    value = text.simhash(note.body)
-    note.simhash = text.to_signed(value)
-    note.band0, note.band1, note.band2, note.band3 = text.bands(value)
+# Sketch values two notes must share before their texts are compared in full.
+SKETCH_MATCHES = 4
 
 
 def _flag_similar(note: StudyNote) -> None:
-    """Flag the closest earlier note (anyone's) that is identical or nearly so."""
-    from django.db.models import Q
-
+    """Store the note's sketch and flag the closest earlier note (anyone's) that is
+    identical or nearly so (Jaccard similarity of shingles >= 0.8)."""
+    values = text.sketch(note.body)
+    NoteSketch.objects.filter(note=note).delete()
+    NoteSketch.objects.bulk_create([NoteSketch(note=note, value=v) for v in values])
     candidates = (
-        StudyNote.objects.filter(
-            Q(band0=note.band0) | Q(band1=note.band1) | Q(band2=note.band2) | Q(band3=note.band3)
-        )
-        .exclude(pk=note.pk)
-        .filter(submitted_at__lte=note.submitted_at)
-        .only("pk", "body", "simhash")[:50]
+        NoteSketch.objects.filter(value__in=values, note__submitted_at__lte=note.submitted_at)
+        .exclude(note=note)
+        .values("note")
+        .annotate(shared=Count("pk"))
+        .filter(shared__gte=min(SKETCH_MATCHES, len(values)))
+        .order_by("-shared")
+        .values_list("note", flat=True)[:20]
     )
     best, best_score = None, 0.0
-    for other in candidates:
-        if text.hamming(other.simhash, note.simhash) > 3:
-            continue
+    for other in StudyNote.objects.filter(pk__in=list(candidates)).only("pk", "body"):
         score = text.jaccard(note.body, other.body)
         if score > best_score:
             best, best_score = other, score
@@ -452,11 +575,26 @@ def _flag_similar(note: StudyNote) -> None:
         note.similar_to, note.similarity = None, None
 
 
-def note_submit(*, member: Member, kind: str, title: str, body: str, session: StudySession | None = None, book: str = "") -> StudyNote:
-    note = StudyNote(member=member, kind=kind, title=title.strip(), body=body.strip(), session=session, book=book.strip())
+def note_submit(
+    *,
+    member: Member,
+    kind: str,
+    title: str,
+    body: str,
+    session: StudySession | None = None,
+    book: str = "",
+) -> StudyNote:
+    note = StudyNote(
+        member=member,
+        kind=kind,
+        title=title.strip(),
+        body=body.strip(),
+        session=session,
+        book=book.strip(),
+    )
     if not note.body:
         raise ValidationError({"body": _("正文不能为空")})
-    _fingerprint(note)
+    note.word_count = text.word_count(note.body)
     note.full_clean(exclude=["similar_to"])
     with transaction.atomic():
         note.save()
@@ -472,7 +610,7 @@ def note_revise(*, note: StudyNote, title: str, body: str, kind: str, book: str 
         raise ValidationError({"body": _("正文不能为空")})
     note.title, note.body, note.kind, note.book = title.strip(), body.strip(), kind, book.strip()
     note.status, note.submitted_at = NoteStatus.SUBMITTED, timezone.now()
-    _fingerprint(note)
+    note.word_count = text.word_count(note.body)
     note.full_clean(exclude=["similar_to"])
     with transaction.atomic():
         _flag_similar(note)
@@ -488,7 +626,11 @@ def note_review(*, note: StudyNote, approve: bool, comment: str, by: User) -> St
         if not approve and not comment.strip():
             raise ValidationError({"comment": _("退回时请写明修改意见")})
         note.status = NoteStatus.APPROVED if approve else NoteStatus.RETURNED
-        note.review_comment, note.reviewed_by, note.reviewed_at = comment.strip(), by, timezone.now()
+        note.review_comment, note.reviewed_by, note.reviewed_at = (
+            comment.strip(),
+            by,
+            timezone.now(),
+        )
         note.save()
     return note
 
@@ -497,7 +639,11 @@ def record_add(*, model: type, member: Member, by: User, confirmed: bool, **fiel
     """A training, publication, field research or talk record; a secretary's entry is confirmed."""
     record = model(member=member, entered_by=by, **fields)
     if confirmed:
-        record.status, record.confirmed_by, record.confirmed_at = RecordStatus.CONFIRMED, by, timezone.now()
+        record.status, record.confirmed_by, record.confirmed_at = (
+            RecordStatus.CONFIRMED,
+            by,
+            timezone.now(),
+        )
     record.full_clean()
     record.save()
     return record

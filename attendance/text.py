@@ -27,27 +27,21 @@ def shingles(text: str) -> set[str]:
     return {chars[i : i + SHINGLE] for i in range(len(chars) - SHINGLE + 1)}
 
 
-def simhash(text: str) -> int:
-    """A 64-bit simhash (unsigned) of the text's character shingles."""
-    weights = [0] * 64
-    for shingle in shingles(text):
-        h = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if h >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+SKETCH_SIZE = 16
 
 
-def bands(value: int) -> tuple[int, int, int, int]:
-    """Four 16-bit bands: two hashes within 3 bits of each other share at least one band."""
-    return tuple((value >> (16 * i)) & 0xFFFF for i in range(4))  # type: ignore[return-value]
+def _hash64(value: str) -> int:
+    # Signed, so that it fits PostgreSQL's bigint.
+    return int.from_bytes(
+        hashlib.blake2b(value.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
-def to_signed(value: int) -> int:
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def hamming(a: int, b: int) -> int:
-    return bin((a ^ b) & ((1 << 64) - 1)).count("1")
+def sketch(text: str, size: int = SKETCH_SIZE) -> list[int]:
+    """Bottom-k MinHash: the `size` smallest shingle hashes. Two texts with Jaccard
+    similarity J share about J of their sketch, so a near copy shares most of it and an
+    unrelated text almost none; candidates are found with one indexed query."""
+    return sorted({_hash64(s) for s in shingles(text)})[:size]
 
 
 def jaccard(a: str, b: str) -> float:

@@ -23,6 +23,8 @@ class Scope:
     is_admin: bool = False
     read_paths: tuple[str, ...] = ()
     write_paths: tuple[str, ...] = ()
+    # Subtrees the user reviews (审阅人): reviewers, not secretaries, unlock attendance.
+    review_paths: tuple[str, ...] = ()
     member_id: int | None = None
     # Organizations where the user holds a committee role today (for the home page).
     committee_org_ids: tuple[int, ...] = field(default=())
@@ -32,6 +34,9 @@ class Scope:
 
     def can_write_path(self, path: str) -> bool:
         return self.is_admin or any(path.startswith(p) for p in self.write_paths)
+
+    def can_review_path(self, path: str) -> bool:
+        return self.is_admin or any(path.startswith(p) for p in self.review_paths)
 
     @property
     def is_staff_like(self) -> bool:
@@ -67,6 +72,7 @@ def scope_for(user: User) -> Scope:
         scope = Scope(
             read_paths=_minimal_prefixes([*reviewer_paths, *write_paths]),
             write_paths=write_paths,
+            review_paths=_minimal_prefixes(reviewer_paths),
             member_id=member_id,
             committee_org_ids=tuple(sorted({org_id for org_id, _ in committee})),
         )

@@ -23,4 +23,5 @@ urlpatterns = [
     path("accounts/password/", views.password_change, name="password_change"),
     path("admin/", admin.site.urls),
     path("", include("branches.urls")),
+    path("", include("attendance.urls")),
 ]

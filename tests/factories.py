@@ -5,7 +5,7 @@ import datetime as dt
 import factory
 
 from branches import services
-from branches.models import Member, Organization, OrgType, Reviewer, Role, RoleKind, User
+from branches.models import Member, Organization, OrgType, Reviewer, Role, RoleKind, User  # noqa: F401
 
 
 def make_org(
@@ -76,3 +76,32 @@ __all__ = [
     "make_reviewer",
     "make_role",
 ]
+
+
+def make_session(
+    org,
+    type: str = "集中学习",
+    date: dt.date | None = None,
+    *,
+    start: str = "14:30",
+    end: str = "16:30",
+    hours: str = "2",
+    topic: str | None = None,
+    **fields,
+):
+    from decimal import Decimal
+
+    from attendance import services as attendance_services
+
+    date = date or dt.date(2025, 3, 5)
+    return attendance_services.session_create(
+        organization=org,
+        by=None,
+        type=type,
+        date=date,
+        start_time=dt.time.fromisoformat(start),
+        end_time=dt.time.fromisoformat(end),
+        hours=Decimal(hours),
+        topic=topic or f"{type}{date}",
+        **fields,
+    )

@@ -178,3 +178,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+# After a valid scan the member has this long to log in and confirm the check-in.
+CHECKIN_GRANT_SECONDS = env.int("CHECKIN_GRANT_SECONDS", default=180)

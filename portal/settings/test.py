@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -10,6 +12,11 @@ DATABASES = {
 }
 # Test runs open and close many connections; keep the pool out of the way.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# One test database per run, so that runs side by side (two checkouts, CI and a developer)
+# never drop each other's database.
+DATABASES["default"]["TEST"] = {
+    "NAME": env("TEST_DATABASE_NAME", default=f"test_xuexi_{os.getpid()}")
+}
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL

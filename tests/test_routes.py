@@ -1,0 +1,33 @@
+"""Every route of the portal has an entry in an access table: a new URL without one fails."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.attendance import test_access as attendance_access
+from tests.branches import test_access as branches_access
+
+
+def _route_names(patterns, prefix="") -> set[str]:
+    names = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.app_name == "admin":
+                continue
+            ns = f"{p.namespace}:" if p.namespace else prefix
+            names |= _route_names(p.url_patterns, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(prefix + p.name)
+    return names
+
+
+def test_every_route_has_an_entry_in_an_access_table():
+    covered = (
+        set(branches_access.ROUTES)
+        | branches_access.POST_ONLY
+        | branches_access.PUBLIC
+        | set(attendance_access.GET_ROUTES)
+        | attendance_access.POST_ONLY
+        | attendance_access.PUBLIC
+    )
+    assert _route_names(get_resolver().url_patterns) == covered
