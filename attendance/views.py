@@ -612,11 +612,15 @@ def makeup(request: HttpRequest, pk: int) -> HttpResponse:
 def my_sessions(request: HttpRequest) -> HttpResponse:
     member = _own_member(request)
     today = timezone.localdate()
-    upcoming = list(
-        sessions_visible_to(request.user)
+    now = timezone.now()
+    # Today's sessions that have already ended are no longer "upcoming".
+    upcoming = [
+        s
+        for s in sessions_visible_to(request.user)
         .filter(date__gte=today)
-        .order_by("date", "start_time")[:20]
-    )
+        .order_by("date", "start_time")[:30]
+        if s.ends_at > now
+    ][:20]
     leave = {
         lr.session_id: lr for lr in LeaveRequest.objects.filter(member=member, session__in=upcoming)
     }
