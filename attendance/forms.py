@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.forms import DateInput
-from branches.models import Organization
+from branches.models import Member, Organization
 
 from .models import (
     FieldResearch,
@@ -68,6 +68,22 @@ class SessionCreateForm(SessionForm):
 
 def session_initial(session: StudySession) -> dict:
     return {f: getattr(session, f) for f in SessionForm.base_fields}
+
+
+class CentralSessionForm(SessionForm):
+    """A 中心组学习 session also names its 中心发言 speakers (JF-C2), from the 中心组."""
+
+    central_speakers = forms.ModelMultipleChoiceField(
+        label=_("中心发言人"),
+        queryset=Member.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("每次安排 2 至 3 名中心组成员作中心发言"),
+    )
+
+    def __init__(self, *args, speakers, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["central_speakers"].queryset = speakers
 
 
 class LeaveForm(forms.Form):

@@ -77,6 +77,12 @@ def expected_attendees(*, session: StudySession) -> tuple[list[Expected], list[E
     return expected, exempted
 
 
+def central_group_members(*, organization: Organization, day: dt.date) -> QuerySet[Member]:
+    """The 中心组 of a 党委/党组 on a day: its 组长, 学习秘书 and members."""
+    roles = Role.objects.on(day).filter(organization=organization, kind__in=CENTRAL_GROUP_KINDS)
+    return Member.objects.filter(pk__in=roles.values("member_id")).order_by("member_no")
+
+
 def _member_chain_paths(member_id: int) -> set[str]:
     """Paths of every organization above (and including) any the member was enrolled in."""
     step = Organization.steplen

@@ -30,6 +30,7 @@ from . import services
 from .forms import (
     RECORD_KINDS,
     AttachmentForm,
+    CentralSessionForm,
     DecisionForm,
     LeaveForm,
     MakeUpForm,
@@ -52,10 +53,12 @@ from .models import (
     RecordStatus,
     SelfStudy,
     SessionAttachment,
+    SessionType,
     StudyNote,
     StudySession,
 )
 from .selectors import (
+    central_group_members,
     expected_attendees,
     leave_requests_decidable_by,
     member_entries,
@@ -144,10 +147,18 @@ def session_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def session_edit(request: HttpRequest, code: str) -> HttpResponse:
     session = _session(request, code, write=True)
-    form = SessionForm(request.POST or None, initial=session_initial(session))
+    initial = session_initial(session)
+    if session.type == SessionType.CENTRAL_GROUP_STUDY:
+        speakers = central_group_members(organization=session.organization, day=session.date)
+        initial["central_speakers"] = list(session.central_speakers.all())
+        form = CentralSessionForm(request.POST or None, initial=initial, speakers=speakers)
+    else:
+        form = SessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.session_update(session=session, **_session_fields(form.cleaned_data))
+            if "central_speakers" in form.cleaned_data:
+                session.central_speakers.set(form.cleaned_data["central_speakers"])
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:

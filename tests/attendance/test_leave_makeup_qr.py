@@ -282,3 +282,29 @@ def test_date_of_a_session_with_attendance_cannot_change(cast, session):
         reverse("attendance:session_delete", kwargs={"code": session.code}), follow=True
     )
     assert "已登记考勤的活动不能删除" in response.content.decode()
+
+
+def test_central_group_session_names_its_speakers_from_the_central_group(cast):
+    from branches.models import RoleKind
+    from tests.factories import make_role
+
+    make_role(cast.secretary_a_member, cast.root, RoleKind.CENTRAL_GROUP_LEADER)
+    make_role(cast.member_b_member, cast.root, RoleKind.CENTRAL_GROUP_MEMBER)
+    session = make_session(refreshed(cast.root), "中心组学习", dt.date(2025, 3, 3))
+    admin = cast.client("admin")
+    url = reverse("attendance:session_edit", kwargs={"code": session.code})
+    data = {
+        "type": "中心组学习",
+        "date": "2025-03-03",
+        "start_time": "14:30",
+        "end_time": "16:30",
+        "hours": "2",
+        "topic": "中心组学习",
+        "central_speakers": [cast.member_a_member.pk],
+    }
+    form = admin.post(url, data).context["form"]
+    assert "central_speakers" in form.errors  # not in the 中心组
+    data["central_speakers"] = [cast.secretary_a_member.pk, cast.member_b_member.pk]
+    assert admin.post(url, data).status_code == 302
+    assert set(session.central_speakers.values_list("name", flat=True)) == {"甲书记", "乙党员"}
+    assert "乙党员" in admin.get(session.get_absolute_url()).content.decode()
