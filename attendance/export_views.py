@@ -1,7 +1,45 @@
-"""Ledger export view (being written)."""
+"""Download of an organization's study ledger (学习台账) for one year."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
 
-def ledger_export(request, code):
-    raise NotImplementedError
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from branches.selectors import organizations_visible_to, scope_for
+
+from .ledger_export import MAX_YEAR, MIN_YEAR, export_ledger, parse_year
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+@require_GET
+def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
+    organization = get_object_or_404(organizations_visible_to(request.user), code=code)
+    raw = request.GET.get("year")
+    year = timezone.localdate().year if raw is None else parse_year(raw)
+    if year is None:
+        return HttpResponseBadRequest(
+            _("年份「%(y)s」无效，应为 %(min)d 至 %(max)d 之间的四位数字")
+            % {"y": raw, "min": MIN_YEAR, "max": MAX_YEAR},
+            content_type="text/plain; charset=utf-8",
+        )
+    # Full mobile numbers only for those who manage the records, as on the member pages.
+    personal = scope_for(request.user).can_write_path(organization.path)
+    content = export_ledger(organization=organization, year=year, include_personal=personal)
+    response = HttpResponse(content, content_type=XLSX)
+    # RFC 6266: an ASCII name for old clients, the Chinese one RFC 5987-encoded for the rest
+    # (organization codes are ASCII letters, digits, -, _ and . only).
+    name = quote(f"学习台账-{organization.code}-{year}.xlsx")
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"ledger-{organization.code}-{year}.xlsx\"; filename*=UTF-8''{name}"
+    )
+    # Personal data: not to be kept by shared caches.
+    response["Cache-Control"] = "private, no-store"
+    return response
