@@ -42,6 +42,15 @@ class OrganizationForm(forms.Form):
         if editing:
             self.fields["code"].disabled = True
 
+    def clean_profile_name(self) -> str:
+        from .models import profile_name_error
+
+        name = self.cleaned_data["profile_name"].strip()
+        error = profile_name_error(name)
+        if error:
+            raise forms.ValidationError(error)
+        return name
+
 
 class OrganizationMoveForm(forms.Form):
     parent = forms.ModelChoiceField(

@@ -21,6 +21,7 @@ from .models import (
     RoleKind,
     is_valid_code,
     mobile_validator,
+    profile_name_error,
     type_error_for_parent,
 )
 from .selectors import scope_for
@@ -85,6 +86,10 @@ def validate_orgs(ctx: ImportContext, sheet: Sheet) -> None:
                 bad = True
         if len(name) > 100:
             ctx.error(sheet.name, r.number, "名称", _("名称不能超过 100 个字"))
+            bad = True
+        profile_error = profile_name_error(profile)
+        if profile_error:
+            ctx.error(sheet.name, r.number, "规则方案", profile_error)
             bad = True
         if code in rows:
             ctx.error(

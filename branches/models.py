@@ -54,6 +54,15 @@ TYPE_RANK = {
 # Members are enrolled in a 党支部 or one of its 党小组s.
 MEMBER_HOLDING_TYPES = frozenset({OrgType.BRANCH, OrgType.GROUP})
 DEFAULT_PROFILE_NAME = "默认"
+# Checks whether a rule profile name exists; the assessments app (above this one) registers
+# it at start-up, so that the tree never imports the rules module.
+PROFILE_NAME_CHECKS: list = []
+
+
+def profile_name_error(name: str) -> str | None:
+    if name and PROFILE_NAME_CHECKS and not all(check(name) for check in PROFILE_NAME_CHECKS):
+        return str(_("没有名为「%(n)s」的规则方案") % {"n": name})
+    return None
 
 
 def type_error_for_parent(child_type: str, parent_type: str | None) -> str | None:

@@ -24,4 +24,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("branches.urls")),
     path("", include("attendance.urls")),
+    path("", include("assessments.urls")),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.assessments import test_pages as assessments_access
 from tests.attendance import test_access as attendance_access
 from tests.branches import test_access as branches_access
 
@@ -29,5 +30,7 @@ def test_every_route_has_an_entry_in_an_access_table():
         | set(attendance_access.GET_ROUTES)
         | attendance_access.POST_ONLY
         | attendance_access.PUBLIC
+        | set(assessments_access.GET_ROUTES)
+        | assessments_access.OTHER_ROUTES
     )
     assert _route_names(get_resolver().url_patterns) == covered

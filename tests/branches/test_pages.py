@@ -203,3 +203,16 @@ def test_role_and_exemption_forms(cast):
         {"end": "2025-07-01"},
     )
     assert Role.objects.get(pk=role.pk).end == dt.date(2025, 7, 1)
+
+
+def test_org_form_refuses_an_unknown_rule_profile(cast):
+    client = cast.client("secretary_a")
+    data = {"code": "JG-01-01", "name": "甲支部", "type": "党支部", "profile_name": "不存在的方案"}
+    response = client.post(reverse("branches:org_edit", kwargs={"code": "JG-01-01"}), data)
+    assert "没有名为「不存在的方案」的规则方案" in response.context["form"].errors["profile_name"]
+    data["profile_name"] = "历城区"
+    assert (
+        client.post(reverse("branches:org_edit", kwargs={"code": "JG-01-01"}), data).status_code
+        == 302
+    )
+    assert Organization.objects.get(code="JG-01-01").effective_profile_name() == "历城区"

@@ -1,0 +1,428 @@
+"""Metrics for a subtree and a year, computed set-wise.
+
+Every metric is one aggregate query over the whole subtree (never a query per branch or
+per member), computed on first use, so a profile that does not need a metric does not pay
+for it. The rules (assessments.engine) then read plain numbers from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import ExtractMonth
+from django.utils import timezone
+
+from attendance.models import (
+    ATTENDED,
+    AttendanceEntry,
+    AttendanceStatus,
+    FieldResearch,
+    MakeUp,
+    NoteStatus,
+    Publication,
+    RecordStatus,
+    SelfStudy,
+    StudyNote,
+    StudySession,
+    Talk,
+    TrainingRecord,
+)
+from branches.models import DEFAULT_PROFILE_NAME, Membership, Organization, OrgType, Role
+
+from .models import ExamScore
+
+
+@dataclass
+class SessionRow:
+    id: int
+    code: str
+    organization_id: int
+    type: str
+    date: dt.date
+    hours: Decimal
+    expected: int
+    attended: int
+    excused: int
+
+
+@dataclass
+class MemberInfo:
+    id: int
+    member_no: str
+    name: str
+    cadre_level: str
+    organization_id: int  # enrolment (in the subtree) on the latest day of the year so far
+    # (start, end) half-open intervals on any roll, clipped to the year so far.
+    intervals: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+    # (role kind, organization type) of every role held at some time in the year.
+    roles: set[tuple[str, str]] = field(default_factory=set)
+
+
+def month_of(day: dt.date) -> int:
+    return day.month
+
+
+def quarter_of(month: int) -> int:
+    return (month - 1) // 3 + 1
+
+
+class Metrics:
+    def __init__(self, *, root: Organization, year: int, today: dt.date | None = None) -> None:
+        self.root = root
+        self.year = year
+        self.today = today or timezone.localdate()
+        self.first_day = dt.date(year, 1, 1)
+        self.last_day = dt.date(year, 12, 31)
+        # The part of the year that has happened: all of it for a past year.
+        self.as_of = min(self.last_day, self.today)
+        self.current_year = self.first_day <= self.today <= self.last_day
+        self.future_year = self.today < self.first_day
+        elapsed = (self.as_of - self.first_day).days + 1
+        self.elapsed_fraction = (
+            0.0 if self.future_year else elapsed / ((self.last_day - self.first_day).days + 1)
+        )
+
+    # The tree
+
+    @cached_property
+    def organizations(self) -> list[Organization]:
+        return list(Organization.objects.filter(path__startswith=self.root.path).order_by("path"))
+
+    @cached_property
+    def org_by_id(self) -> dict[int, Organization]:
+        return {o.pk: o for o in self.organizations}
+
+    @cached_property
+    def children(self) -> dict[int, list[Organization]]:
+        by_path = {o.path: o for o in self.organizations}
+        result: dict[int, list[Organization]] = defaultdict(list)
+        for o in self.organizations:
+            parent = by_path.get(o.path[: -Organization.steplen])
+            if parent is not None:
+                result[parent.pk].append(o)
+        return result
+
+    @cached_property
+    def profile_names(self) -> dict[int, str]:
+        """The effective profile name of every organization (inherited down the tree)."""
+        inherited = DEFAULT_PROFILE_NAME
+        for ancestor in reversed(list(Organization.objects.get_ancestors(self.root))):
+            if ancestor.profile_name:
+                inherited = ancestor.profile_name
+                break
+        by_path: dict[str, str] = {}
+        result = {}
+        for o in self.organizations:  # in path order: parents first
+            parent = by_path.get(o.path[: -Organization.steplen], inherited)
+            name = o.profile_name or parent
+            by_path[o.path] = name
+            result[o.pk] = name
+        return result
+
+    def org_existed_in(self, org: Organization, start: dt.date, end: dt.date) -> bool:
+        """Whether the organization existed at some time in [start, end]."""
+        return (org.active_from is None or org.active_from <= end) and (
+            org.active_until is None or org.active_until > start
+        )
+
+    # Sessions
+
+    @cached_property
+    def sessions(self) -> list[SessionRow]:
+        rows = (
+            StudySession.objects.filter(
+                organization__path__startswith=self.root.path,
+                date__range=(self.first_day, self.last_day),
+            )
+            .annotate(
+                expected=Count("entries"),
+                attended=Count("entries", filter=Q(entries__status__in=ATTENDED)),
+                excused=Count("entries", filter=Q(entries__status=AttendanceStatus.EXCUSED)),
+            )
+            .values_list(
+                "id",
+                "code",
+                "organization_id",
+                "type",
+                "date",
+                "hours",
+                "expected",
+                "attended",
+                "excused",
+            )
+            .order_by("date", "start_time")
+        )
+        return [SessionRow(*r) for r in rows]
+
+    @cached_property
+    def sessions_by_org(self) -> dict[int, list[SessionRow]]:
+        result: dict[int, list[SessionRow]] = defaultdict(list)
+        for s in self.sessions:
+            result[s.organization_id].append(s)
+        return result
+
+    def subtree_sessions(self, org: Organization) -> list[SessionRow]:
+        ids = {o.pk for o in self.organizations if o.path.startswith(org.path)}
+        return [s for s in self.sessions if s.organization_id in ids]
+
+    @cached_property
+    def makeup_counts(self) -> dict[tuple[int, str, str], tuple[int, int]]:
+        """(organization, session type, status) -> (entries, entries with a 补课)."""
+        rows = (
+            AttendanceEntry.objects.filter(
+                session__organization__path__startswith=self.root.path,
+                session__date__range=(self.first_day, self.last_day),
+                status__in=[AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT],
+            )
+            .values("session__organization_id", "session__type", "status")
+            .annotate(
+                total=Count("pk"),
+                made=Count("pk", filter=Q(Exists(MakeUp.objects.filter(entry=OuterRef("pk"))))),
+            )
+        )
+        return {
+            (r["session__organization_id"], r["session__type"], r["status"]): (
+                r["total"],
+                r["made"],
+            )
+            for r in rows
+        }
+
+    # Members
+
+    @cached_property
+    def members(self) -> dict[int, MemberInfo]:
+        """Everyone on a roll in the subtree at some time in the year (so far)."""
+        in_year = Q(start__isnull=True) | Q(start__lte=self.as_of)
+        in_year &= Q(end__isnull=True) | Q(end__gt=self.first_day)
+        rows = (
+            Membership.objects.filter(in_year, organization__path__startswith=self.root.path)
+            .values_list(
+                "member_id",
+                "member__member_no",
+                "member__name",
+                "member__cadre_level",
+                "organization_id",
+                "start",
+            )
+            .order_by(F("start").asc(nulls_first=True))
+        )
+        members: dict[int, MemberInfo] = {}
+        for member_id, no, name, cadre, org_id, _start in rows:
+            # Ordered by start: the last one seen is the latest enrolment in the year.
+            if member_id in members:
+                members[member_id].organization_id = org_id
+            else:
+                members[member_id] = MemberInfo(member_id, no, name, cadre, org_id)
+        if not members:
+            return members
+        # Intervals on any roll (a member may have come from outside the subtree).
+        for member_id, start, end in Membership.objects.filter(
+            in_year, member_id__in=list(members)
+        ).values_list("member_id", "start", "end"):
+            lo = max(start or self.first_day, self.first_day)
+            hi = min(end or self.as_of + dt.timedelta(days=1), self.as_of + dt.timedelta(days=1))
+            if lo < hi:
+                members[member_id].intervals.append((lo, hi))
+        roles_in_year = Q(start__isnull=True) | Q(start__lte=self.as_of)
+        roles_in_year &= Q(end__isnull=True) | Q(end__gt=self.first_day)
+        for member_id, kind, org_type in Role.objects.filter(
+            roles_in_year, member_id__in=list(members)
+        ).values_list("member_id", "kind", "organization__type"):
+            members[member_id].roles.add((kind, org_type))
+        return members
+
+    def member_profile(self, member: MemberInfo) -> str:
+        return self.profile_names.get(member.organization_id, DEFAULT_PROFILE_NAME)
+
+    def _member_entries(self):
+        return AttendanceEntry.objects.filter(
+            member_id__in=list(self.members), session__date__range=(self.first_day, self.last_day)
+        )
+
+    def entry_counts(self, study_types: frozenset[str]) -> dict[int, dict[str, int]]:
+        """Per member: expected, attended, excused and absent on study sessions of the types,
+        organized by any organization (a 党委 lecture counts too)."""
+        key = ("entry_counts", study_types)
+        if key not in self._cache:
+            rows = (
+                self._member_entries()
+                .filter(session__type__in=study_types)
+                .values("member_id")
+                .annotate(
+                    expected=Count("pk"),
+                    attended=Count("pk", filter=Q(status__in=ATTENDED)),
+                    excused=Count("pk", filter=Q(status=AttendanceStatus.EXCUSED)),
+                    absent=Count("pk", filter=Q(status=AttendanceStatus.ABSENT)),
+                )
+            )
+            self._cache[key] = {r.pop("member_id"): r for r in rows}
+        return self._cache[key]
+
+    @cached_property
+    def _cache(self) -> dict:
+        return {}
+
+    @cached_property
+    def _attended(self) -> tuple[dict, dict]:
+        """Per member: sessions attended by (type, month), and hours attended by type."""
+        rows = (
+            self._member_entries()
+            .filter(status__in=ATTENDED)
+            .annotate(month=ExtractMonth("session__date"))
+            .values("member_id", "session__type", "month")
+            .annotate(n=Count("pk"), hours=Sum("session__hours"))
+        )
+        counts: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
+        hours: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for r in rows:
+            counts[r["member_id"]][(r["session__type"], r["month"])] = r["n"]
+            hours[r["member_id"]][r["session__type"]] += r["hours"] or Decimal(0)
+        return counts, hours
+
+    @property
+    def attended_by_type_month(self) -> dict[int, dict[tuple[str, int], int]]:
+        return self._attended[0]
+
+    def attended_hours(self, member_id: int, session_type: str) -> Decimal:
+        return self._attended[1].get(member_id, {}).get(session_type, Decimal(0))
+
+    @cached_property
+    def self_study_hours(self) -> dict[int, Decimal]:
+        rows = (
+            SelfStudy.objects.filter(
+                member_id__in=list(self.members), date__range=(self.first_day, self.as_of)
+            )
+            .values("member_id")
+            .annotate(total=Sum("hours"))
+        )
+        return {r["member_id"]: r["total"] for r in rows}
+
+    @cached_property
+    def notes(self) -> dict[int, list[tuple[str, int, int]]]:
+        """Per member: (kind, month, words) of the notes of the year that were not returned."""
+        rows = (
+            StudyNote.objects.filter(member_id__in=list(self.members), submitted_at__year=self.year)
+            .exclude(status=NoteStatus.RETURNED)
+            .annotate(month=ExtractMonth("submitted_at"))
+            .values_list("member_id", "kind", "month", "word_count")
+        )
+        result: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+        for member_id, kind, month, words in rows:
+            result[member_id].append((kind, month, words))
+        return result
+
+    @cached_property
+    def notes_waiting(self) -> dict[int, int]:
+        """Per member: notes still waiting for review more than 14 days after submission."""
+        cutoff = timezone.make_aware(
+            dt.datetime.combine(self.as_of - dt.timedelta(days=14), dt.time.max)
+        )
+        rows = (
+            StudyNote.objects.filter(
+                member_id__in=list(self.members),
+                submitted_at__year=self.year,
+                status=NoteStatus.SUBMITTED,
+                submitted_at__lte=cutoff,
+            )
+            .values("member_id")
+            .annotate(n=Count("pk"))
+        )
+        return {r["member_id"]: r["n"] for r in rows}
+
+    @cached_property
+    def training_records(self) -> dict[int, tuple[Decimal, int, int]]:
+        """Per member: confirmed training outside the portal in the year: (学时, days, courses)."""
+        rows = TrainingRecord.objects.filter(
+            member_id__in=list(self.members),
+            status=RecordStatus.CONFIRMED,
+            start_date__lte=self.last_day,
+            end_date__gte=self.first_day,
+        ).values_list("member_id", "hours", "start_date", "end_date")
+        result: dict[int, tuple[Decimal, int, int]] = {}
+        for member_id, hours, start, end in rows:
+            h, d, n = result.get(member_id, (Decimal(0), 0, 0))
+            days = (min(end, self.last_day) - max(start, self.first_day)).days + 1
+            result[member_id] = (h + hours, d + days, n + 1)
+        return result
+
+    @cached_property
+    def talks(self) -> dict[int, list[tuple[str, int]]]:
+        """Per member: (kind, month) of confirmed talks, plus 中心发言 named on sessions."""
+        result: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        rows = Talk.objects.filter(
+            member_id__in=list(self.members), status=RecordStatus.CONFIRMED, date__year=self.year
+        ).values_list("member_id", "kind", "date", "session_id")
+        named = set()
+        for member_id, kind, day, session_id in rows:
+            result[member_id].append((kind, day.month))
+            if kind == "中心发言" and session_id:
+                named.add((member_id, session_id))
+        speeches = StudySession.central_speakers.through.objects.filter(
+            member_id__in=list(self.members), studysession__date__year=self.year
+        ).values_list("member_id", "studysession_id", "studysession__date")
+        for member_id, session_id, day in speeches:
+            if (member_id, session_id) not in named:
+                result[member_id].append(("中心发言", day.month))
+        return result
+
+    @cached_property
+    def research(self) -> dict[int, tuple[int, int]]:
+        """Per member: confirmed field research days in the year and reports written."""
+        result: dict[int, tuple[int, int]] = {}
+        rows = FieldResearch.objects.filter(
+            member_id__in=list(self.members),
+            status=RecordStatus.CONFIRMED,
+            start_date__lte=self.last_day,
+            end_date__gte=self.first_day,
+        ).values_list("member_id", "start_date", "end_date", "report_title")
+        for member_id, start, end, report in rows:
+            days, reports = result.get(member_id, (0, 0))
+            days += (min(end, self.last_day) - max(start, self.first_day)).days + 1
+            result[member_id] = (days, reports + (1 if report else 0))
+        return result
+
+    @cached_property
+    def publications(self) -> dict[int, int]:
+        rows = (
+            Publication.objects.filter(
+                member_id__in=list(self.members),
+                status=RecordStatus.CONFIRMED,
+                published_on__year=self.year,
+            )
+            .values("member_id")
+            .annotate(n=Count("pk"))
+        )
+        return {r["member_id"]: r["n"] for r in rows}
+
+    @cached_property
+    def exam_scores(self) -> dict[int, list[tuple[int, Decimal]]]:
+        """Per member: (quarter, score) of the year's theory exams."""
+        rows = ExamScore.objects.filter(
+            member_id__in=list(self.members), exam__date__year=self.year
+        ).values_list("member_id", "exam__date", "score")
+        result: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+        for member_id, day, score in rows:
+            result[member_id].append((quarter_of(day.month), score))
+        return result
+
+    @cached_property
+    def exams_held(self) -> bool:
+        from .models import Exam
+
+        chain = [o.pk for o in Organization.objects.get_ancestors(self.root)] + [
+            o.pk for o in self.organizations
+        ]
+        return Exam.objects.filter(organization_id__in=chain, date__year=self.year).exists()
+
+    def members_of(self, org: Organization) -> list[MemberInfo]:
+        ids = {o.pk for o in self.organizations if o.path.startswith(org.path)}
+        return [m for m in self.members.values() if m.organization_id in ids]
+
+    def is_group(self, org: Organization) -> bool:
+        return org.type == OrgType.GROUP

@@ -1,0 +1,178 @@
+"""Rule profiles (data), their versions, theory exams and the recorded 评选 (selection)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from branches.models import Member, Organization
+
+
+class RuleProfile(models.Model):
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    builtin = models.BooleanField(_("系统内置"), default=False)
+    options = models.JSONField(_("选项"), default=dict)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    based_on = models.ForeignKey(
+        "self",
+        verbose_name=_("复制自"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("规则方案")
+        verbose_name_plural = _("规则方案")
+        ordering = ["-builtin", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（第{self.version}版）"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("assessments:profile_detail", args=[self.pk])
+
+
+class Rule(models.Model):
+    profile = models.ForeignKey(RuleProfile, on_delete=models.CASCADE, related_name="rules")
+    rule_id = models.CharField(_("编号"), max_length=10)
+    title = models.CharField(_("要求"), max_length=200)
+    kind = models.CharField(_("类别"), max_length=30)
+    scope = models.CharField(
+        _("对象"), max_length=10, choices=[("org", _("组织")), ("member", _("党员"))]
+    )
+    applies_to = models.JSONField(_("适用范围"), default=dict)
+    params = models.JSONField(_("参数"), default=dict)
+    consequences = models.JSONField(_("后果"), default=list)
+    quote = models.TextField(_("原文"))
+    source = models.CharField(_("出处"), max_length=100)
+    enabled = models.BooleanField(_("启用"), default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("规则")
+        verbose_name_plural = _("规则")
+        ordering = ["profile", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "rule_id"], name="one_rule_id_per_profile")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.title}"
+
+
+class ProfileVersion(models.Model):
+    """A snapshot of a profile (options and rules) each time it changes."""
+
+    profile = models.ForeignKey(RuleProfile, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["profile", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "number"], name="one_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile.name} v{self.number}"
+
+
+class Exam(models.Model):
+    """A theory exam (一季一考) held by an organization for the members of its subtree."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="exams"
+    )
+    title = models.CharField(_("名称"), max_length=200)
+    date = models.DateField(_("日期"))
+    full_marks = models.PositiveSmallIntegerField(_("满分"), default=100)
+
+    class Meta:
+        verbose_name = _("理论考试")
+        verbose_name_plural = _("理论考试")
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.title}"
+
+
+class ExamScore(models.Model):
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="scores")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="exam_scores")
+    score = models.DecimalField(
+        _("成绩"),
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["exam", "member"], name="one_score_per_exam")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.score}"
+
+
+class Selection(models.Model):
+    """The confirmed 评选 of a year: 优秀学习型党组织 and 优秀学习型党员 (GT-E1)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="selections"
+    )
+    year = models.PositiveIntegerField()
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    # Which profile versions the verdicts behind the ranking used, by profile name.
+    profile_versions = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("评选结果")
+        verbose_name_plural = _("评选结果")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year"], name="one_selection_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.year}"
+
+
+class SelectionEntry(models.Model):
+    selection = models.ForeignKey(Selection, on_delete=models.CASCADE, related_name="entries")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rank = models.PositiveIntegerField()
+    score = models.FloatField()
+
+    class Meta:
+        ordering = ["selection", "rank"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=True) ^ models.Q(member__isnull=True),
+                name="selection_entry_is_org_or_member",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.organization or self.member}"
