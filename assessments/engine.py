@@ -216,14 +216,20 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
         groups = [g for g in groups if m.org_existed_in(g, m.first_day, m.as_of)]
         if not groups:
             return _na(rule, "未设立党小组")
-        missing, at_risk = [], False
+        missing, at_risk, per_group = [], False, []
         for g in groups:
             done, current = periods_to_check(m, period, g)
             counts = _counts_by_month(m.sessions_by_org.get(g.pk, []), types)
-            missing += [f"{g.name}：{label}" for label in _cadence_missing(counts, done, minimum)]
+            labels = _cadence_missing(counts, done, minimum)
+            missing += [f"{g.name}：{label}" for label in labels]
+            if labels:
+                per_group.append(f"{g.name} {'、'.join(labels)}")
             if current and _cadence_missing(counts, [current], minimum):
                 at_risk = True
-        return _cadence_verdict(rule, m, missing, at_risk, threshold, f"{len(groups)} 个党小组")
+        verdict = _cadence_verdict(rule, m, missing, at_risk, threshold, f"{len(groups)} 个党小组")
+        if per_group:
+            verdict.detail = "缺少：" + "；".join(per_group)
+        return verdict
     done, current = periods_to_check(m, period, org)
     counts = _counts_by_month(m.sessions_by_org.get(org.pk, []), types, p.get("min_hours_each"))
     missing = _cadence_missing(counts, done, minimum)
