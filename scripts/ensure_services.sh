@@ -27,10 +27,13 @@ if ! redis_up; then
   redis_up || { echo "ERROR: Redis is not reachable on 127.0.0.1:$redis_port and could not be started. Install Redis (apt-get install redis-server) or set REDIS_URL." >&2; exit 1; }
 fi
 
-# Browser tests drive Debian's Chromium; its Chinese glyphs need the Noto CJK fonts.
+# Browser tests drive Debian's Chromium; Chinese glyphs (pages and PDFs) need the Noto CJK fonts.
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep "Noto Sans CJK" >/dev/null || need+=(fonts-noto-cjk)
+# WeasyPrint renders the PDFs with Pango; HarfBuzz subsetting keeps a Chinese PDF small and fast.
+ldconfig -p 2>/dev/null | grep "libpango-1.0" >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p 2>/dev/null | grep "libharfbuzz-subset" >/dev/null || need+=(libharfbuzz-subset0)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing ${need[*]} for the browser tests."
