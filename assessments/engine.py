@@ -369,14 +369,95 @@ def excellent_org(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     )
 
 
+def _deadline(year: int, month_day: str) -> dt.datetime:
+    """The end of the deadline day in Asia/Shanghai."""
+    from django.utils import timezone
+
+    month, day = (int(x) for x in month_day.split("-"))
+    return timezone.make_aware(dt.datetime.combine(dt.date(year, month, day), dt.time.max))
+
+
+def _by_deadline(ctx: Context, when: dt.datetime | None, deadline: dt.datetime) -> bool | None:
+    """True if done in time, False if late or not done after the deadline, None if it may still be."""
+    if when is not None and when <= deadline:
+        return True
+    return None if ctx.metrics.today <= deadline.date() and when is None else False
+
+
 @evaluator("plan_filed")
 def plan_filed(rule: Rule, org: Organization, ctx: Context) -> Verdict:
-    return _na(rule, "学习计划备案功能尚未启用，暂无数据")
+    """The year's plan reported (报送) by the deadline and filed (备案) by the superior;
+    FJ-P1 also wants the recommended book list."""
+    m = ctx.metrics
+    deadline = _deadline(m.year, rule.params.get("deadline", "03-31"))
+    plan = m.plans.get(org.pk)
+    threshold = f"{deadline:%m月%d日}前报送并备案" + (
+        "，列出推荐书目" if rule.params.get("needs_books") else ""
+    )
+    if plan is None:
+        in_time = _by_deadline(ctx, None, deadline)
+        return _verdict(
+            rule,
+            NOT_MET,
+            value="未制定学习计划",
+            threshold=threshold,
+            forecast=AT_RISK if in_time is None else None,
+        )
+    submitted = plan["first_submitted_at"]
+    in_time = _by_deadline(ctx, submitted, deadline)
+    problems = []
+    if in_time is False:
+        problems.append(
+            "未按时报送"
+            if submitted is None
+            else f"{submitted.astimezone(deadline.tzinfo):%m月%d日}才报送"
+        )
+    if plan["status"] != "已备案":
+        problems.append(f"计划状态：{plan['status']}")
+    if rule.params.get("needs_books") and not plan["n_books"]:
+        problems.append("没有推荐书目")
+    value = f"{plan['status']}" + (
+        f"，{submitted.astimezone(deadline.tzinfo):%Y-%m-%d}报送" if submitted else ""
+    )
+    if not problems:
+        return _verdict(rule, MET, value=value, threshold=threshold)
+    forecast = AT_RISK if in_time is None else None
+    return _verdict(
+        rule,
+        NOT_MET,
+        value=value,
+        threshold=threshold,
+        detail="；".join(problems),
+        forecast=forecast,
+    )
 
 
 @evaluator("summary_sent")
 def summary_sent(rule: Rule, org: Organization, ctx: Context) -> Verdict:
-    return _na(rule, "年度总结报送功能尚未启用，暂无数据")
+    """In January: last year's summary and this year's plan sent to the superior."""
+    m = ctx.metrics
+    deadline = _deadline(m.year, rule.params.get("deadline", "01-31"))
+    sent = m.summaries_sent.get(org.pk)
+    plan = m.plans.get(org.pk)
+    plan_sent = plan["first_submitted_at"] if plan else None
+    summary_ok, plan_ok = _by_deadline(ctx, sent, deadline), _by_deadline(ctx, plan_sent, deadline)
+    threshold = f"{deadline:%m月%d日}前报送{m.year - 1}年总结和{m.year}年计划"
+    value = (
+        "总结"
+        + (f"{sent.astimezone(deadline.tzinfo):%Y-%m-%d}报送" if sent else "未报送")
+        + "，计划"
+        + (f"{plan_sent.astimezone(deadline.tzinfo):%Y-%m-%d}报送" if plan_sent else "未报送")
+    )
+    if summary_ok and plan_ok:
+        return _verdict(rule, MET, value=value, threshold=threshold)
+    if summary_ok is False or plan_ok is False:
+        missing = [
+            name for name, ok in (("年度总结", summary_ok), ("学习计划", plan_ok)) if ok is False
+        ]
+        return _verdict(
+            rule, NOT_MET, value=value, threshold=threshold, detail="逾期：" + "、".join(missing)
+        )
+    return _verdict(rule, NOT_MET, value=value, threshold=threshold, forecast=AT_RISK)
 
 
 @evaluator("spot_checks")

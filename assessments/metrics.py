@@ -420,6 +420,36 @@ class Metrics:
         ]
         return Exam.objects.filter(organization_id__in=chain, date__year=self.year).exists()
 
+    @cached_property
+    def plans(self) -> dict[int, dict]:
+        """Per organization: this year's plan (status, first submission, books)."""
+        from studyplans.models import AnnualPlan
+
+        rows = (
+            AnnualPlan.objects.filter(organization__path__startswith=self.root.path, year=self.year)
+            .annotate(n_books=Count("books"))
+            .values("organization_id", "status", "first_submitted_at", "filed_at", "n_books")
+        )
+        return {r["organization_id"]: r for r in rows}
+
+    @cached_property
+    def summaries_sent(self) -> dict[int, dt.datetime]:
+        """Per organization: when the summary of the previous year was first sent."""
+        from django.db.models import Min
+
+        from studyplans.models import Submission, SubmissionKind
+
+        rows = (
+            Submission.objects.filter(
+                organization__path__startswith=self.root.path,
+                year=self.year - 1,
+                kind=SubmissionKind.ANNUAL_SUMMARY,
+            )
+            .values("organization_id")
+            .annotate(first=Min("sent_at"))
+        )
+        return {r["organization_id"]: r["first"] for r in rows}
+
     def members_of(self, org: Organization) -> list[MemberInfo]:
         ids = {o.pk for o in self.organizations if o.path.startswith(org.path)}
         return [m for m in self.members.values() if m.organization_id in ids]

@@ -25,4 +25,6 @@ urlpatterns = [
     path("", include("branches.urls")),
     path("", include("attendance.urls")),
     path("", include("assessments.urls")),
+    path("", include("studyplans.urls")),
+    path("", include("reports.urls")),
 ]

@@ -229,10 +229,68 @@ def test_group_cadence_is_not_applicable_without_groups(cast):
 
 
 def test_rules_without_data_are_not_applicable_never_a_made_up_pass(cast):
-    result, _ = org_result("JG-01-02", root=cast.root)
-    assert verdicts(result)["JL-R1"].outcome == "n/a"
-    assert verdicts(result)["FJ-P1"].outcome == "n/a"
-    assert verdicts(result)["FJ-P1"].detail
+    branch_services.organization_update(organization=refreshed(cast.root), profile_name="历城区")
+    a = assess(root=refreshed(cast.root), year=2025, today=PAST)
+    verdict = verdicts(a.org("JG"))["LC-S1"]  # spot checks: no supervision data yet
+    assert verdict.outcome == "n/a" and verdict.detail
+
+
+def _plan(org, year, *, submitted: dt.datetime | None, filed: bool, books: int = 0):
+    from studyplans.models import AnnualPlan, RecommendedBook
+
+    plan = AnnualPlan.objects.create(
+        organization=refreshed(org),
+        year=year,
+        status="已备案" if filed else ("已报送" if submitted else "草稿"),
+        first_submitted_at=submitted,
+        submitted_at=submitted,
+    )
+    for i in range(books):
+        RecommendedBook.objects.create(plan=plan, title=f"书{i}")
+    return plan
+
+
+def test_plan_filed_by_the_end_of_march(cast):
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    assert verdicts(org_result("JG-01-02", root=cast.root)[0])["FJ-P1"].value == "未制定学习计划"
+    _plan(
+        cast.branch_b, 2025, submitted=dt.datetime(2025, 3, 31, 23, 0, tzinfo=shanghai), filed=True
+    )
+    _plan(cast.branch_a, 2025, submitted=dt.datetime(2025, 4, 2, 9, 0, tzinfo=shanghai), filed=True)
+    assert verdicts(org_result("JG-01-02", root=cast.root)[0])["FJ-P1"].outcome == "met"
+    late = verdicts(org_result("JG-01-01", root=cast.root)[0])["LC-P1"]
+    assert late.outcome == "not_met" and "04月02日才报送" in late.detail
+
+
+def test_plan_reported_but_not_yet_filed_is_not_met_and_the_fj_profile_wants_books(cast):
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    branch_services.organization_update(
+        organization=refreshed(cast.branch_b), profile_name="福建省住建厅机关"
+    )
+    _plan(cast.branch_b, 2025, submitted=dt.datetime(2025, 2, 1, tzinfo=shanghai), filed=True)
+    verdict = verdicts(org_result("JG-01-02", root=cast.root)[0])["FJ-P1"]
+    assert verdict.outcome == "not_met" and "没有推荐书目" in verdict.detail
+    _plan(cast.branch_a, 2025, submitted=dt.datetime(2025, 2, 1, tzinfo=shanghai), filed=False)
+    assert "计划状态：已报送" in verdicts(org_result("JG-01-01", root=cast.root)[0])["FJ-P1"].detail
+
+
+def test_summary_and_plan_sent_by_the_end_of_january(cast):
+    from studyplans.models import Submission
+
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    Submission.objects.create(
+        organization=refreshed(cast.branch_b),
+        kind="年度总结",
+        year=2024,
+        sent_at=dt.datetime(2025, 1, 20, 10, 0, tzinfo=shanghai),
+    )
+    _plan(cast.branch_b, 2025, submitted=dt.datetime(2025, 1, 25, tzinfo=shanghai), filed=True)
+    assert verdicts(org_result("JG-01-02", root=cast.root)[0])["JL-R1"].outcome == "met"
+    verdict = verdicts(org_result("JG-01-01", root=cast.root)[0])["JL-R1"]
+    assert verdict.outcome == "not_met" and verdict.detail == "逾期：年度总结、学习计划"
+    # In the middle of January nothing is late yet: not met so far, at risk.
+    early = assess(root=refreshed(cast.root), year=2025, today=dt.date(2025, 1, 15))
+    assert verdicts(early.org("JG-01-01"))["JL-R1"].forecast == "at_risk"
 
 
 def test_self_study_weekly_average_over_whole_weeks_on_the_roll(cast):

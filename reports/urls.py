@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.urls import path
+
+app_name = "reports"
+
+
+def _view(module: str, name: str):
+    # Resolved per request: the views live in two modules written side by side.
+    def view(request, *args, **kwargs):
+        return getattr(import_module(f"reports.{module}"), name)(request, *args, **kwargs)
+
+    view.__name__ = name
+    return view
+
+
+urlpatterns = [
+    path("orgs/<str:code>/summary/", _view("summary_views", "summary_preview"), name="summary_preview"),
+    path("orgs/<str:code>/summary.pdf", _view("summary_views", "summary_pdf"), name="summary_pdf"),
+    path("orgs/<str:code>/summary.xlsx", _view("summary_views", "summary_xlsx"), name="summary_xlsx"),
+    path("members/<str:member_no>/archive.pdf", _view("summary_views", "member_archive_pdf"), name="member_archive_pdf"),
+    path("orgs/<str:code>/annual/", _view("views", "generate"), name="generate"),
+    path("orgs/<str:code>/annual/progress/", _view("views", "progress"), name="progress"),
+    path("orgs/<str:code>/annual/text/", _view("views", "summary_text"), name="summary_text"),
+    path("summaries/<int:pk>.pdf", _view("views", "version_pdf"), name="version_pdf"),
+]
