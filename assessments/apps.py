@@ -17,3 +17,29 @@ class AssessmentsConfig(AppConfig):
             return RuleProfile.objects.filter(name=name).exists()
 
         PROFILE_NAME_CHECKS.append(profile_exists)
+
+        from attendance.signals import attendance_changed
+
+        attendance_changed.connect(_refresh_on_commit, dispatch_uid="assessments.refresh_on_commit")
+
+        from branches.demo import EXTENSIONS
+
+        if _refresh_demo not in EXTENSIONS:
+            EXTENSIONS.append(_refresh_demo)
+
+
+def _refresh_on_commit(sender, session_ids, **kwargs) -> None:
+    from django.db import transaction
+
+    from .tasks import refresh_after_attendance
+
+    ids = list(session_ids)
+    transaction.on_commit(lambda: refresh_after_attendance.delay(ids))
+
+
+def _refresh_demo(result, rng) -> None:
+    """After seed_demo: the dashboard tables for the demo years."""
+    from .stats import refresh_subtree
+
+    for year in range(result.first_day.year, result.today.year + 1):
+        refresh_subtree(root=result.root, year=year)

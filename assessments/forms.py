@@ -62,11 +62,13 @@ class RuleEditForm(forms.Form):
         for key, original in self.rule.params.items():
             value = params[key]
             numeric = isinstance(original, int | float) and not isinstance(original, bool)
-            if numeric and (not isinstance(value, int | float) or isinstance(value, bool) or value < 0):
+            if numeric and (
+                not isinstance(value, int | float) or isinstance(value, bool) or value < 0
+            ):
                 raise forms.ValidationError(
-                        _("%(id)s 的参数 %(key)s 应为不小于 0 的数字")
-                        % {"id": self.rule.rule_id, "key": key}
-                    )
+                    _("%(id)s 的参数 %(key)s 应为不小于 0 的数字")
+                    % {"id": self.rule.rule_id, "key": key}
+                )
             if key == "period" and value not in ("month", "quarter", "half_year"):
                 raise forms.ValidationError(
                     _("%(id)s 的周期只能是 month、quarter 或 half_year") % {"id": self.rule.rule_id}

@@ -48,6 +48,7 @@ class SessionRow:
     expected: int
     attended: int
     excused: int
+    absent: int = 0
 
 
 @dataclass
@@ -57,6 +58,8 @@ class MemberInfo:
     name: str
     cadre_level: str
     organization_id: int  # enrolment (in the subtree) on the latest day of the year so far
+    # Whether that enrolment still holds at the end of the period assessed (not transferred out).
+    enrolled_at_end: bool = True
     # (start, end) half-open intervals on any roll, clipped to the year so far.
     intervals: list[tuple[dt.date, dt.date]] = field(default_factory=list)
     # (role kind, organization type) of every role held at some time in the year.
@@ -143,6 +146,7 @@ class Metrics:
                 expected=Count("entries"),
                 attended=Count("entries", filter=Q(entries__status__in=ATTENDED)),
                 excused=Count("entries", filter=Q(entries__status=AttendanceStatus.EXCUSED)),
+                absent=Count("entries", filter=Q(entries__status=AttendanceStatus.ABSENT)),
             )
             .values_list(
                 "id",
@@ -154,6 +158,7 @@ class Metrics:
                 "expected",
                 "attended",
                 "excused",
+                "absent",
             )
             .order_by("date", "start_time")
         )
@@ -208,17 +213,19 @@ class Metrics:
                 "member__name",
                 "member__cadre_level",
                 "organization_id",
-                "start",
+                "end",
             )
             .order_by(F("start").asc(nulls_first=True))
         )
         members: dict[int, MemberInfo] = {}
-        for member_id, no, name, cadre, org_id, _start in rows:
+        for member_id, no, name, cadre, org_id, end in rows:
+            current = end is None or end > self.as_of
             # Ordered by start: the last one seen is the latest enrolment in the year.
             if member_id in members:
                 members[member_id].organization_id = org_id
+                members[member_id].enrolled_at_end = current
             else:
-                members[member_id] = MemberInfo(member_id, no, name, cadre, org_id)
+                members[member_id] = MemberInfo(member_id, no, name, cadre, org_id, current)
         if not members:
             return members
         # Intervals on any roll (a member may have come from outside the subtree).

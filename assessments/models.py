@@ -176,3 +176,80 @@ class SelectionEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rank}. {self.organization or self.member}"
+
+
+class MonthStat(models.Model):
+    """Attendance of one organization's own sessions in one month, kept up to date after
+    every attendance change so that dashboards read a small table, not millions of rows."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="month_stats"
+    )
+    year = models.PositiveIntegerField()
+    month = models.PositiveSmallIntegerField()
+    sessions_by_type = models.JSONField(default=dict)
+    study_sessions = models.PositiveIntegerField(default=0)
+    hours = models.DecimalField(max_digits=8, decimal_places=1, default=0)
+    expected = models.PositiveIntegerField(default=0)
+    attended = models.PositiveIntegerField(default=0)
+    excused = models.PositiveIntegerField(default=0)
+    absent = models.PositiveIntegerField(default=0)
+    # Sum of the per-session participation rates of the study sessions (for the mean).
+    rate_sum = models.FloatField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year", "month"], name="one_month_stat")
+        ]
+        indexes = [models.Index(fields=["year", "organization"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year}-{self.month}"
+
+
+class VerdictSnapshot(models.Model):
+    """The last computed verdicts of an organization for a year (dashboards read these)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="verdict_snapshots"
+    )
+    year = models.PositiveIntegerField()
+    profile = models.CharField(max_length=50)
+    profile_version = models.PositiveIntegerField()
+    five_good = models.BooleanField()
+    advanced_eligible = models.BooleanField()
+    study_sessions = models.PositiveIntegerField()
+    avg_participation = models.FloatField(null=True)
+    outcomes = models.JSONField(default=dict)
+    forecasts = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year"], name="one_verdict_snapshot")
+        ]
+        indexes = [models.Index(fields=["year", "organization"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year}"
+
+
+class MemberSnapshot(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="verdict_snapshots")
+    year = models.PositiveIntegerField()
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    unexcused_absences = models.PositiveIntegerField()
+    excellent_eligible = models.BooleanField()
+    at_risk = models.BooleanField(default=False)
+    outcomes = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "year"], name="one_member_snapshot")
+        ]
+        indexes = [models.Index(fields=["year", "organization"])]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.year}"

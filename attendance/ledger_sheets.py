@@ -70,6 +70,7 @@ from .models import (
     StudySession,
 )
 from .services import session_type_error
+from .signals import attendance_changed
 
 SESSION_SHEET = "活动"
 ATTENDANCE_SHEET = "考勤"
@@ -784,6 +785,7 @@ def apply_attendance(ctx: ImportContext) -> dict[str, int]:
     StudySession.objects.bulk_update(
         changed_sessions, ["attendance_taken_at", "attendance_version"], batch_size=1000
     )
+    attendance_changed.send(sender=StudySession, session_ids=[s.pk for s in sessions.values()])
     updated = sum(len(ids) for ids in updates.values())
     return {"created": len(new_entries), "updated": updated, "deleted": len(stale_ids)}
 

@@ -40,6 +40,7 @@ from .models import (
     StudySession,
 )
 from .selectors import expected_attendees
+from .signals import attendance_changed
 
 SESSION_FIELDS = (
     "type",
@@ -290,6 +291,7 @@ def attendance_record(
                 )
         locked.attendance_version += 1
         locked.save(update_fields=["attendance_version"])
+        attendance_changed.send(sender=StudySession, session_ids=[locked.pk])
         return locked.attendance_version
 
 
@@ -348,6 +350,7 @@ def leave_decide(
                 entry.updated_by = by
                 entry._change_reason = "会前批准请假"
                 entry.save()
+                attendance_changed.send(sender=StudySession, session_ids=[session.pk])
     return request
 
 
@@ -446,6 +449,7 @@ def checkin(*, session: StudySession, member: Member, scanned_at: dt.datetime) -
         entry.save()
         locked.attendance_version += 1
         locked.save(update_fields=["attendance_version"])
+        attendance_changed.send(sender=StudySession, session_ids=[locked.pk])
     return entry
 
 

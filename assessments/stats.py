@@ -1,0 +1,169 @@
+"""Keeps the dashboard tables (MonthStat, VerdictSnapshot, MemberSnapshot) up to date.
+
+Each refresh is set-wise: one pass of the metrics for a subtree and a year, then bulk
+upserts. After attendance changes only the affected branch (or the organizing 党总支/党委's
+subtree) is refreshed; a nightly task refreshes everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from attendance.models import StudySession
+from branches.models import Organization, OrgType
+
+from .engine import MET, assess
+from .metrics import Metrics
+from .models import MemberSnapshot, MonthStat, RuleProfile, VerdictSnapshot
+
+
+def _study_types(metrics: Metrics) -> dict[int, frozenset[str]]:
+    names = set(metrics.profile_names.values())
+    options = {p.name: p.options for p in RuleProfile.objects.filter(name__in=names | {"默认"})}
+    default = options.get("默认", {})
+    return {
+        org_id: frozenset(options.get(name, default).get("study_types", []))
+        for org_id, name in metrics.profile_names.items()
+    }
+
+
+def refresh_month_stats(*, root: Organization, year: int) -> int:
+    m = Metrics(root=root, year=year)
+    study = _study_types(m)
+    rows: dict[tuple[int, int], MonthStat] = {}
+    for s in m.sessions:
+        key = (s.organization_id, s.date.month)
+        stat = rows.get(key)
+        if stat is None:
+            stat = rows[key] = MonthStat(
+                organization_id=key[0], year=year, month=key[1], sessions_by_type={}, hours=0
+            )
+        stat.sessions_by_type[s.type] = stat.sessions_by_type.get(s.type, 0) + 1
+        if s.type in study.get(s.organization_id, ()):
+            stat.study_sessions += 1
+            stat.hours += s.hours
+            stat.expected += s.expected
+            stat.attended += s.attended
+            stat.excused += s.excused
+            stat.absent += s.absent
+            if s.expected:
+                stat.rate_sum += s.attended / s.expected
+    org_ids = [o.pk for o in m.organizations]
+    with transaction.atomic():
+        # Replace the subtree's rows for the year: months without sessions any more disappear.
+        MonthStat.objects.filter(organization_id__in=org_ids, year=year).delete()
+        MonthStat.objects.bulk_create(list(rows.values()), batch_size=2000)
+    return len(rows)
+
+
+def refresh_snapshots(
+    *, root: Organization, year: int, today: dt.date | None = None
+) -> tuple[int, int]:
+    a = assess(root=root, year=year, today=today)
+    now = timezone.now()
+    orgs = [
+        VerdictSnapshot(
+            organization=r.organization,
+            year=year,
+            profile=r.profile,
+            profile_version=r.profile_version,
+            five_good=r.five_good,
+            advanced_eligible=r.advanced_eligible,
+            study_sessions=r.study_sessions,
+            avg_participation=r.avg_participation,
+            outcomes={v.rule_id: v.outcome for v in r.verdicts},
+            forecasts={v.rule_id: v.forecast for v in r.verdicts if v.forecast},
+            computed_at=now,
+        )
+        for r in a.organizations
+    ]
+    members = []
+    for r in a.members:
+        if not r.member.enrolled_at_end:
+            continue  # the member's snapshot belongs to the subtree they moved to
+        absences = next((v for v in r.verdicts if v.rule_id == "FJ-M1"), None)
+        maximum = next(
+            (x.params["max"] for x in a.profiles[r.profile].rules.all() if x.rule_id == "FJ-M1"), 4
+        )
+        at_risk = bool(
+            absences
+            and absences.outcome == MET
+            and r.excellent_eligible
+            and (absences.number or 0) >= maximum
+        )
+        members.append(
+            MemberSnapshot(
+                member_id=r.member.id,
+                year=year,
+                organization=r.organization,
+                unexcused_absences=r.unexcused_absences,
+                excellent_eligible=r.excellent_eligible,
+                at_risk=at_risk,
+                outcomes={v.rule_id: v.outcome for v in r.verdicts},
+                computed_at=now,
+            )
+        )
+    with transaction.atomic():
+        VerdictSnapshot.objects.bulk_create(
+            orgs,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["organization", "year"],
+            update_fields=[
+                "profile",
+                "profile_version",
+                "five_good",
+                "advanced_eligible",
+                "study_sessions",
+                "avg_participation",
+                "outcomes",
+                "forecasts",
+                "computed_at",
+            ],
+        )
+        MemberSnapshot.objects.bulk_create(
+            members,
+            batch_size=5000,
+            update_conflicts=True,
+            unique_fields=["member", "year"],
+            update_fields=[
+                "organization",
+                "unexcused_absences",
+                "excellent_eligible",
+                "at_risk",
+                "outcomes",
+                "computed_at",
+            ],
+        )
+    return len(orgs), len(members)
+
+
+def refresh_subtree(*, root: Organization, year: int) -> None:
+    refresh_month_stats(root=root, year=year)
+    refresh_snapshots(root=root, year=year)
+
+
+def affected_roots(session_ids: list[int]) -> dict[int, set[int]]:
+    """For changed sessions: organization ids to refresh, by year. A 党小组's session
+    refreshes its branch; a 党总支 or 党委 session its whole subtree (its members' verdicts)."""
+    rows = StudySession.objects.filter(pk__in=session_ids).values_list(
+        "date", "organization_id", "organization__type", "organization__path"
+    )
+    result: dict[int, set[int]] = defaultdict(set)
+    parent_paths = {}
+    for day, org_id, org_type, path in rows:
+        if org_type == OrgType.GROUP:
+            parent_paths.setdefault(path[: -Organization.steplen], set()).add(day.year)
+        else:
+            result[day.year].add(org_id)
+    if parent_paths:
+        for pk, path in Organization.objects.filter(path__in=list(parent_paths)).values_list(
+            "pk", "path"
+        ):
+            for year in parent_paths[path]:
+                result[year].add(pk)
+    return result
