@@ -25,4 +25,7 @@ urlpatterns = [
     path("orgs/<str:code>/annual/progress/", _view("views", "progress"), name="progress"),
     path("orgs/<str:code>/annual/text/", _view("views", "summary_text"), name="summary_text"),
     path("summaries/<int:pk>.pdf", _view("views", "version_pdf"), name="version_pdf"),
+    path("dashboard/", _view("dashboard_views", "dashboard"), name="dashboard"),
+    path("dashboard/<str:table>.xlsx", _view("dashboard_views", "dashboard_export"), name="dashboard_export"),
+    path("orgs/<str:code>/register.xlsx", _view("dashboard_views", "attendance_register"), name="attendance_register"),
 ]

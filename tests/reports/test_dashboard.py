@@ -1,0 +1,170 @@
+"""The reviewer dashboard: figures from the precomputed tables, constant queries, access, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from assessments.stats import refresh_subtree
+from branches.demo import seed_demo
+from branches.models import Organization
+from tests.assessments.test_definitions import held, monthly_days
+from tests.conftest import refreshed
+
+NOW = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def year_2025(cast):
+    for i, day in enumerate(monthly_days(6)):
+        held(cast.branch_a, day, {cast.member_a_member: "缺席"} if i < 4 else {})
+    for day in monthly_days(12):
+        held(cast.branch_b, day, {})
+    for month in range(1, 13):
+        held(cast.branch_b, dt.date(2025, month, 20), {}, type="支委会")
+    for month in (2, 5, 8, 11):
+        held(cast.branch_b, dt.date(2025, month, 22), {}, type="党课")
+    refresh_subtree(root=refreshed(cast.root), year=2025)
+
+
+def get(client, **params):
+    return client.get(reverse("reports:dashboard"), {"year": 2025, **params})
+
+
+@time_machine.travel(NOW, tick=False)
+def test_reviewer_sees_the_figures_of_the_subtree(cast, year_2025):
+    response = get(cast.client("reviewer"), org="JG")
+    data = response.context["data"]
+    assert len(data.branches) == 2 and data.member_count == 4
+    assert data.five_good == (1, 2)  # branch A: 4 absences in 6 sessions brings it under 80%
+    shares = {rid: (met, n) for rid, met, n in data.rule_shares}
+    assert shares["FJ-B1"] == (1, 2)
+    b = next(r for r in data.branches if r.organization.code == "JG-01-02")
+    # 支委会 every month; 党课 every quarter but no 支部党员大会: quarter ends are partial.
+    assert [c.symbol for c in b.cells] == [
+        "✓",
+        "✓",
+        "◐",
+        "✓",
+        "✓",
+        "◐",
+        "✓",
+        "✓",
+        "◐",
+        "✓",
+        "✓",
+        "◐",
+    ]
+    assert b.cells[2].missing == ["支部党员大会"]
+    assert data.participation_by_month[0] is not None
+    html = response.content.decode()
+    assert "三会一课热力图" in html and "echarts.min.js" in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_drill_down_from_the_committee_to_the_general_branch(cast, year_2025):
+    top = get(cast.client("reviewer"), org="JG").context["data"]
+    assert [c.code for c, _ in top.children] == ["JG-01"]
+    below = get(cast.client("reviewer"), org="JG-01").context["data"]
+    assert [c.code for c, _ in below.children] == ["JG-01-01", "JG-01-02"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_only_reviewers_of_the_subtree_open_the_dashboard(cast, year_2025):
+    assert get(cast.client("secretary_a"), org="JG").status_code == 404
+    assert get(cast.client("secretary_a")).status_code == 404
+    assert get(cast.client("member_a")).status_code == 404
+    assert get(cast.client("other_reviewer"), org="JG").status_code == 404
+    assert get(cast.client("other_reviewer")).context["org"].code == "QT"
+    assert get(cast.client("admin"), org="JG").status_code == 200
+    response = Client().get(reverse("reports:dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_tables_export_to_excel_with_the_same_filters(cast, year_2025):
+    client = cast.client("reviewer")
+    for table, sheet in (
+        ("heatmap", "三会一课"),
+        ("branches", "支部"),
+        ("at_risk", "预警党员"),
+        ("months", "按月参与率"),
+    ):
+        response = client.get(
+            reverse("reports:dashboard_export", kwargs={"table": table}),
+            {"org": "JG-01", "year": 2025},
+        )
+        assert response.status_code == 200
+        wb = load_workbook(io.BytesIO(response.content))
+        assert sheet in wb.sheetnames
+    heat = load_workbook(
+        io.BytesIO(
+            client.get(
+                reverse("reports:dashboard_export", kwargs={"table": "heatmap"}),
+                {"org": "JG", "year": 2025},
+            ).content
+        )
+    )
+    rows = list(heat["三会一课"].values)
+    assert rows[0][:3] == ("编码", "党支部", "1月")
+    assert {r[0] for r in rows[1:]} == {"JG-01-01", "JG-01-02"}
+    assert (
+        client.get(
+            reverse("reports:dashboard_export", kwargs={"table": "nope"}), {"org": "JG"}
+        ).status_code
+        == 404
+    )
+    assert (
+        cast.client("secretary_b")
+        .get(reverse("reports:dashboard_export", kwargs={"table": "heatmap"}), {"org": "JG"})
+        .status_code
+        == 404
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_attendance_register_is_members_by_sessions(cast, year_2025):
+    response = cast.client("secretary_a").get(
+        reverse("reports:attendance_register", kwargs={"code": "JG-01-01"}), {"year": 2025}
+    )
+    ws = load_workbook(io.BytesIO(response.content)).active
+    rows = list(ws.values)
+    assert rows[0][:3] == ("编号", "姓名", "组织") and len(rows[0]) == 3 + 6 + 5
+    member = next(r for r in rows if r[0] == "A002")
+    assert member[3:9].count("缺席") == 4 and member[-2] == 4 and member[-1] == 4.0
+    assert (
+        cast.client("secretary_b")
+        .get(reverse("reports:attendance_register", kwargs={"code": "JG-01-01"}))
+        .status_code
+        == 404
+    )
+
+
+_QUERIES: dict[int, int] = {}
+
+
+@pytest.mark.parametrize("branches", [10, 500])
+def test_dashboard_queries_do_not_grow_with_the_tree(
+    db, monkeypatch, django_assert_max_num_queries, branches
+):
+    from assessments.apps import _refresh_demo
+
+    monkeypatch.setattr("branches.demo.EXTENSIONS", [_refresh_demo])
+    seed_demo(
+        branches=branches, members_per_branch=1, groups_per_branch=1, today=dt.date(2026, 11, 21)
+    )
+    client = Client()
+    client.post("/accounts/login/", {"username": "reviewer", "password": "demo12345"})
+    root = Organization.objects.get(code="JG")
+    with django_assert_max_num_queries(22) as captured:
+        response = client.get(reverse("reports:dashboard"), {"org": root.code, "year": 2026})
+    assert len(response.context["data"].branches) == branches
+    _QUERIES[branches] = len(captured.captured_queries)
+    if len(_QUERIES) == 2:
+        assert _QUERIES[10] == _QUERIES[500]
