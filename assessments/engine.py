@@ -462,7 +462,34 @@ def summary_sent(rule: Rule, org: Organization, ctx: Context) -> Verdict:
 
 @evaluator("spot_checks")
 def spot_checks(rule: Rule, org: Organization, ctx: Context) -> Verdict:
-    return _na(rule, "督导抽查功能尚未启用，暂无数据")
+    """At least N branches checked every month (all of them where there are fewer), and a
+    supervision report issued every two months."""
+    m = ctx.metrics
+    branches = m.branch_count(org)
+    if branches == 0:
+        return _na(rule, "没有下属党支部")
+    per_month = min(rule.params["per_month"], branches)
+    checks, reports = m.supervision
+    done, _current = periods_to_check(m, "month", org)
+    short = [
+        label
+        for label, months in done
+        if sum(checks.get(org.pk, {}).get(mo, 0) for mo in months) < per_month
+    ]
+    periods = [(f"{a}-{a + 1}月", {a, a + 1}) for a in range(1, 12, 2)]
+    finished = [
+        (label, months)
+        for label, months in periods
+        if max(months) < (m.as_of.month if m.current_year else 13)
+    ]
+    unreported = [
+        label for label, months in finished if min(months) not in reports.get(org.pk, set())
+    ]
+    missing = [f"{x}抽查不足" for x in short] + [f"{x}未报送督导报告" for x in unreported]
+    total = sum(checks.get(org.pk, {}).values())
+    value = f"已检查 {total} 个支部次，报告 {len(reports.get(org.pk, set()))} 期"
+    threshold = f"每月 ≥ {per_month} 个支部，每两个月一期报告"
+    return _cadence_verdict(rule, m, missing, False, threshold, value)
 
 
 @evaluator("selection_made")

@@ -94,3 +94,36 @@ class ExamForm(forms.ModelForm):
 
 class ScoreUploadForm(forms.Form):
     file = forms.FileField(label=_("成绩表（.xlsx，列：党员编号、成绩）"))
+
+
+class SampleForm(forms.Form):
+    month = forms.DateField(
+        label=_("月份"),
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+    )
+    size = forms.IntegerField(label=_("抽查数量"), min_value=1, max_value=1000, initial=40)
+    weighted = forms.BooleanField(
+        label=_("向进度落后、五好不达标的支部倾斜"), required=False, initial=True
+    )
+
+
+class CheckForm(forms.Form):
+    checked_on = forms.DateField(label=_("检查日期"), widget=DateInput())
+    looked_at = forms.MultipleChoiceField(
+        label=_("检查内容"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(x, x) for x in ("考勤台账", "学习记录", "学习笔记", "学习计划", "学习档案")],
+    )
+    findings = forms.CharField(
+        label=_("发现的问题（没有则留空）"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    rectify_by = forms.DateField(label=_("整改期限"), widget=DateInput(), required=False)
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("整改情况"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )

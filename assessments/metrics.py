@@ -457,6 +457,37 @@ class Metrics:
         )
         return {r["organization_id"]: r["first"] for r in rows}
 
+    @cached_property
+    def supervision(self) -> tuple[dict[int, dict[int, int]], dict[int, set[int]]]:
+        """Per organization: checks done by month, and the months that start a reported period."""
+        from .models import SupervisionCheck, SupervisionReport
+
+        checks: dict[int, dict[int, int]] = defaultdict(dict)
+        rows = (
+            SupervisionCheck.objects.filter(
+                sample__organization__path__startswith=self.root.path,
+                sample__month__year=self.year,
+                checked_on__isnull=False,
+            )
+            .values("sample__organization_id", "sample__month")
+            .annotate(n=Count("pk"))
+        )
+        for r in rows:
+            checks[r["sample__organization_id"]][r["sample__month"].month] = r["n"]
+        reports: dict[int, set[int]] = defaultdict(set)
+        for org_id, start in SupervisionReport.objects.filter(
+            organization__path__startswith=self.root.path, period_start__year=self.year
+        ).values_list("organization_id", "period_start"):
+            reports[org_id].add(start.month)
+        return checks, reports
+
+    def branch_count(self, org: Organization) -> int:
+        return sum(
+            1
+            for o in self.organizations
+            if o.type == OrgType.BRANCH and o.path.startswith(org.path)
+        )
+
     def members_of(self, org: Organization) -> list[MemberInfo]:
         ids = {o.pk for o in self.organizations if o.path.startswith(org.path)}
         return [m for m in self.members.values() if m.organization_id in ids]

@@ -253,3 +253,97 @@ class MemberSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.year}"
+
+
+class SupervisionSample(models.Model):
+    """A month's random sample of branches to check (督导抽查, LC-S1)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="supervision_samples"
+    )
+    month = models.DateField(_("月份"))  # the first day of the month
+    size = models.PositiveIntegerField(_("抽查数量"))
+    weighted = models.BooleanField(_("向进度落后的支部倾斜"), default=True)
+    seed = models.BigIntegerField()
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    drawn_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("督导抽查")
+        verbose_name_plural = _("督导抽查")
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="one_sample_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.month:%Y-%m}"
+
+
+class CheckStatus(models.TextChoices):
+    PENDING = "待检查", _("待检查")
+    CHECKED = "已检查", _("已检查")
+    ANSWERED = "已答复", _("已答复")
+    CLOSED = "已销号", _("已销号")
+
+
+class SupervisionCheck(models.Model):
+    sample = models.ForeignKey(SupervisionSample, on_delete=models.CASCADE, related_name="checks")
+    branch = models.ForeignKey(
+        Organization,
+        verbose_name=_("党支部"),
+        on_delete=models.PROTECT,
+        related_name="supervision_checks",
+    )
+    status = models.CharField(
+        _("状态"), max_length=4, choices=CheckStatus.choices, default=CheckStatus.PENDING
+    )
+    checked_on = models.DateField(_("检查日期"), null=True, blank=True)
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    looked_at = models.JSONField(_("检查内容"), default=list)
+    findings = models.TextField(_("发现的问题"), blank=True)
+    rectify_by = models.DateField(_("整改期限"), null=True, blank=True)
+    answer = models.TextField(_("整改答复"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督导检查")
+        verbose_name_plural = _("督导检查")
+        ordering = ["sample", "branch__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "branch"], name="one_check_per_branch")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sample} {self.branch}"
+
+
+class SupervisionReport(models.Model):
+    """A bimonthly supervision report issued to the superior (LC-S1: every two months)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="supervision_reports"
+    )
+    period_start = models.DateField()  # first day of the first of the two months
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "period_start"], name="one_report_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.period_start:%Y-%m}"

@@ -17,4 +17,11 @@ urlpatterns = [
     path("profiles/<int:pk>/", views.profile_detail, name="profile_detail"),
     path("profiles/<int:pk>/edit/", views.profile_edit, name="profile_edit"),
     path("profiles/<int:pk>/delete/", views.profile_delete, name="profile_delete"),
+    path("orgs/<str:code>/supervision/", views.supervision_home, name="supervision_home"),
+    path(
+        "orgs/<str:code>/supervision/report/", views.supervision_report, name="supervision_report"
+    ),
+    path("supervision/samples/<int:pk>/", views.sample_detail, name="sample_detail"),
+    path("supervision/checks/<int:pk>/", views.check_detail, name="check_detail"),
+    path("supervision/mine/", views.my_checks, name="my_checks"),
 ]

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,10 +23,27 @@ from branches.selectors import (
 )
 from branches.views import _apply_errors
 
-from . import services
+from . import services, supervision
 from .engine import CONSEQUENCE_LABELS, OUTCOME_LABELS
-from .forms import ExamForm, ProfileCopyForm, ProfileOptionsForm, RuleEditForm, ScoreUploadForm
-from .models import Exam, RuleProfile, Selection
+from .forms import (
+    AnswerForm,
+    CheckForm,
+    ExamForm,
+    ProfileCopyForm,
+    ProfileOptionsForm,
+    RuleEditForm,
+    SampleForm,
+    ScoreUploadForm,
+)
+from .models import (
+    CheckStatus,
+    Exam,
+    RuleProfile,
+    Selection,
+    SupervisionCheck,
+    SupervisionReport,
+    SupervisionSample,
+)
 from .selectors import (
     absences,
     assessment_for,
@@ -399,3 +418,183 @@ def profile_delete(request: HttpRequest, pk: int) -> HttpResponse:
     profile.delete()
     messages.success(request, _("已删除"))
     return redirect("assessments:profile_list")
+
+
+# Supervision (督导)
+
+
+def _reviewed(request: HttpRequest, code: str):
+    org = get_object_or_404(organizations_visible_to(request.user), code=code)
+    if not scope_for(request.user).can_review_path(org.path):
+        raise Http404
+    return org
+
+
+@login_required
+def supervision_home(request: HttpRequest, code: str) -> HttpResponse:
+    org = _reviewed(request, code)
+    today = timezone.localdate()
+    form = SampleForm(request.POST or None, initial={"month": today.replace(day=1)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            sample = supervision.draw_sample(
+                organization=org,
+                month=form.cleaned_data["month"],
+                size=form.cleaned_data["size"],
+                weighted=form.cleaned_data["weighted"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已抽取 %(n)d 个党支部") % {"n": sample.checks.count()})
+            return redirect("assessments:sample_detail", pk=sample.pk)
+    samples = SupervisionSample.objects.filter(organization=org).annotate(
+        n=Count("checks"),
+        done=Count("checks", filter=~Q(checks__status=CheckStatus.PENDING)),
+        open=Count(
+            "checks", filter=Q(checks__status__in=[CheckStatus.CHECKED, CheckStatus.ANSWERED])
+        ),
+    )
+    first_month = today.replace(day=1, month=today.month - (today.month - 1) % 2)
+    return render(
+        request,
+        "assessments/supervision_home.html",
+        {"org": org, "form": form, "samples": samples, "report_start": first_month},
+    )
+
+
+@login_required
+def sample_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sample = get_object_or_404(
+        SupervisionSample.objects.select_related("organization", "drawn_by"), pk=pk
+    )
+    if not scope_for(request.user).can_review_path(sample.organization.path):
+        raise Http404
+    checks = sample.checks.select_related("branch", "checker")
+    return render(request, "assessments/sample_detail.html", {"sample": sample, "checks": checks})
+
+
+@login_required
+def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    check = get_object_or_404(
+        SupervisionCheck.objects.select_related(
+            "sample__organization", "branch", "checker", "answered_by"
+        ),
+        pk=pk,
+    )
+    scope = scope_for(request.user)
+    reviewer = scope.can_review_path(check.sample.organization.path)
+    secretary = scope.can_write_path(check.branch.path)
+    if not (reviewer or secretary):
+        raise Http404
+    check_form = answer_form = None
+    if reviewer:
+        initial = {
+            "checked_on": check.checked_on or timezone.localdate(),
+            "looked_at": check.looked_at,
+            "findings": check.findings,
+            "rectify_by": check.rectify_by,
+        }
+        check_form = CheckForm(
+            request.POST if request.POST.get("action") == "check" else None, initial=initial
+        )
+    if secretary:
+        answer_form = AnswerForm(request.POST if request.POST.get("action") == "answer" else None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "check" and check_form is not None:
+                if check_form.is_valid():
+                    supervision.check_record(
+                        check=check, by=request.user, **check_form.cleaned_data
+                    )
+                    messages.success(request, _("已记录检查结果"))
+                    return redirect("assessments:check_detail", pk=pk)
+            elif action == "answer" and answer_form is not None:
+                if answer_form.is_valid():
+                    supervision.check_answer(
+                        check=check, answer=answer_form.cleaned_data["answer"], by=request.user
+                    )
+                    messages.success(request, _("已答复整改情况"))
+                    return redirect("assessments:check_detail", pk=pk)
+            elif action == "close" and reviewer:
+                supervision.check_close(check=check)
+                messages.success(request, _("已销号"))
+                return redirect("assessments:check_detail", pk=pk)
+            else:
+                raise Http404
+        except ValidationError as exc:
+            target = check_form if action == "check" else answer_form
+            if target is not None:
+                _apply_errors(target, exc)
+            else:
+                for message in exc.messages:
+                    messages.error(request, message)
+    return render(
+        request,
+        "assessments/check_detail.html",
+        {
+            "check": check,
+            "check_form": check_form,
+            "answer_form": answer_form,
+            "reviewer": reviewer,
+        },
+    )
+
+
+@login_required
+def my_checks(request: HttpRequest) -> HttpResponse:
+    """The supervision findings a secretary has to answer."""
+    scope = scope_for(request.user)
+    if not (scope.is_admin or scope.write_paths):
+        raise Http404
+    q = Q(pk__in=[])
+    for path in scope.write_paths:
+        q |= Q(branch__path__startswith=path)
+    checks = (
+        SupervisionCheck.objects.filter(q) if not scope.is_admin else SupervisionCheck.objects.all()
+    )
+    checks = (
+        checks.exclude(status=CheckStatus.PENDING)
+        .select_related("branch", "sample")
+        .order_by("-sample__month")[:100]
+    )
+    return render(request, "assessments/my_checks.html", {"checks": checks})
+
+
+@login_required
+def supervision_report(request: HttpRequest, code: str) -> HttpResponse:
+    """The bimonthly supervision report: checks and open findings of two months."""
+    org = _reviewed(request, code)
+    try:
+        start = dt.date.fromisoformat(request.GET.get("start", "") + "-01")
+    except ValueError:
+        today = timezone.localdate()
+        start = today.replace(day=1, month=today.month - (today.month - 1) % 2)
+    if request.method == "POST":
+        try:
+            supervision.report_issue(organization=org, start=start, by=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("督导报告已存档"))
+        return redirect(f"{request.path}?start={start:%Y-%m}")
+    checks = list(supervision.period_checks(organization=org, start=start))
+    issued = (
+        SupervisionReport.objects.filter(organization=org, period_start=start)
+        .select_related("issued_by")
+        .first()
+    )
+    summary = {
+        "sampled": len(checks),
+        "checked": sum(1 for c in checks if c.status != CheckStatus.PENDING),
+        "findings": sum(1 for c in checks if c.findings),
+        "open": sum(1 for c in checks if c.status in (CheckStatus.CHECKED, CheckStatus.ANSWERED)),
+    }
+    return render(
+        request,
+        "assessments/supervision_report.html",
+        {"org": org, "start": start, "checks": checks, "summary": summary, "issued": issued},
+    )

@@ -28,4 +28,6 @@ urlpatterns = [
     path("dashboard/", _view("dashboard_views", "dashboard"), name="dashboard"),
     path("dashboard/<str:table>.xlsx", _view("dashboard_views", "dashboard_export"), name="dashboard_export"),
     path("orgs/<str:code>/register.xlsx", _view("dashboard_views", "attendance_register"), name="attendance_register"),
+    path("orgs/<str:code>/supervision/report.xlsx", _view("supervision_views", "supervision_report_xlsx"), name="supervision_report_xlsx"),
+    path("orgs/<str:code>/supervision/report.pdf", _view("supervision_views", "supervision_report_pdf"), name="supervision_report_pdf"),
 ]

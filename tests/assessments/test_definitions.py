@@ -229,10 +229,14 @@ def test_group_cadence_is_not_applicable_without_groups(cast):
 
 
 def test_rules_without_data_are_not_applicable_never_a_made_up_pass(cast):
-    branch_services.organization_update(organization=refreshed(cast.root), profile_name="历城区")
+    branch_services.organization_update(organization=refreshed(cast.root), profile_name="金佛寺镇")
     a = assess(root=refreshed(cast.root), year=2025, today=PAST)
-    verdict = verdicts(a.org("JG"))["LC-S1"]  # spot checks: no supervision data yet
-    assert verdict.outcome == "n/a" and verdict.detail
+    verdict = verdicts(a.org("JG"))["JF-G1"]  # the three-year target needs its start year
+    assert verdict.outcome == "n/a" and verdict.detail == "方案未设定三年目标的起始年份"
+    # GT-E2 needs a personal study plan record the portal does not hold: never a made-up pass.
+    branch_services.organization_update(organization=refreshed(cast.root), profile_name="馆陶镇")
+    a = assess(root=refreshed(cast.root), year=2025, today=PAST)
+    assert verdicts(a.member("B002"))["GT-E2"].outcome in ("n/a", "not_met")
 
 
 def _plan(org, year, *, submitted: dt.datetime | None, filed: bool, books: int = 0):
