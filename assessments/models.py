@@ -194,8 +194,10 @@ class MonthStat(models.Model):
     attended = models.PositiveIntegerField(default=0)
     excused = models.PositiveIntegerField(default=0)
     absent = models.PositiveIntegerField(default=0)
-    # Sum of the per-session participation rates of the study sessions (for the mean).
+    # Sum of the per-session participation rates of the study sessions with recorded
+    # attendance, and how many there were (a scheduled session has no rate yet).
     rate_sum = models.FloatField(default=0)
+    rated_sessions = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -52,6 +52,7 @@ def refresh_month_stats(*, root: Organization, year: int) -> int:
             stat.absent += s.absent
             if s.expected:
                 stat.rate_sum += s.attended / s.expected
+                stat.rated_sessions += 1
     org_ids = [o.pk for o in m.organizations]
     with transaction.atomic():
         # Replace the subtree's rows for the year: months without sessions any more disappear.

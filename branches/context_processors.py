@@ -13,4 +13,6 @@ def nav(request: HttpRequest) -> dict:
     return {
         "nav_staff": scope.is_staff_like,
         "nav_can_import": scope.is_admin or bool(scope.write_paths),
+        "nav_member": scope.member_id is not None,
+        "nav_reviewer": scope.is_admin or bool(scope.review_paths),
     }

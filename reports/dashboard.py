@@ -120,7 +120,7 @@ def _participation(rows, key) -> list[float | None]:
     for r in rows:
         s = sums[key(r)]
         s[0] += r["rate_sum"]
-        s[1] += r["study_sessions"]
+        s[1] += r["rated_sessions"]
     return [(sums[m][0] / sums[m][1]) if sums.get(m) and sums[m][1] else None for m in MONTHS]
 
 
@@ -148,12 +148,13 @@ def dashboard_data(
             "sessions_by_type",
             "study_sessions",
             "rate_sum",
+            "rated_sessions",
             "updated_at",
         )
     )
     last_stats = list(
         MonthStat.objects.filter(organization_id__in=ids, year=year - 1).values(
-            "organization_id", "month", "study_sessions", "rate_sum"
+            "organization_id", "month", "study_sessions", "rate_sum", "rated_sessions"
         )
     )
     member_count = Membership.objects.filter(

@@ -216,3 +216,12 @@ def test_org_form_refuses_an_unknown_rule_profile(cast):
         == 302
     )
     assert Organization.objects.get(code="JG-01-01").effective_profile_name() == "历城区"
+
+
+def test_navigation_offers_what_each_user_can_use(cast):
+    member = cast.client("member_a").get("/").content.decode()
+    assert "我的活动" in member and "看板" not in member and "台账导入" not in member
+    secretary = cast.client("secretary_a").get("/").content.decode()
+    assert "台账导入" in secretary and "我的活动" in secretary and "看板" not in secretary
+    reviewer = cast.client("reviewer").get("/").content.decode()
+    assert "看板" in reviewer and "我的活动" not in reviewer

@@ -168,3 +168,13 @@ def test_dashboard_queries_do_not_grow_with_the_tree(
     _QUERIES[branches] = len(captured.captured_queries)
     if len(_QUERIES) == 2:
         assert _QUERIES[10] == _QUERIES[500]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_scheduled_session_without_attendance_does_not_pull_participation_down(cast, year_2025):
+    from tests.factories import make_session
+
+    make_session(refreshed(cast.branch_b), date=dt.date(2025, 12, 28))
+    refresh_subtree(root=refreshed(cast.root), year=2025)
+    data = get(cast.client("reviewer"), org="JG").context["data"]
+    assert data.participation_by_month[11] == 1.0  # December's rated sessions were all attended
