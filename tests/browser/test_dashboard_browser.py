@@ -3,15 +3,13 @@ member, draws a supervision sample, records a check and exports the heat map."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from assessments.models import SupervisionCheck
 from branches.demo import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import ARTIFACTS, log_in, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +22,7 @@ def test_reviewer_dashboard_story(page):
     expect(page.locator("#heatmap tbody tr")).to_have_count(6)
     page.wait_for_selector("#chart-participation svg")
     shot(page, "dashboard")
-    page.locator("#heatmap").screenshot(path=str(shot.__globals__["ARTIFACTS"] / "heatmap.png"))
+    page.locator("#heatmap").screenshot(path=str(ARTIFACTS / "heatmap.png"))
 
     # Drill down: 党总支 → 支部 → member.
     page.locator("#children a").first.click()
@@ -38,7 +36,7 @@ def test_reviewer_dashboard_story(page):
     page.goto("/dashboard/")
     with page.expect_download() as info:
         page.locator("#export-heatmap").click()
-    wb = load_workbook(io.BytesIO(open(info.value.path(), "rb").read()))
+    wb = load_workbook(info.value.path())
     assert wb["三会一课"].max_row == 7
 
     # Draw a sample and record a check.
