@@ -17,17 +17,43 @@ def _view(module: str, name: str):
 
 
 urlpatterns = [
-    path("orgs/<str:code>/summary/", _view("summary_views", "summary_preview"), name="summary_preview"),
+    path(
+        "orgs/<str:code>/summary/",
+        _view("summary_views", "summary_preview"),
+        name="summary_preview",
+    ),
     path("orgs/<str:code>/summary.pdf", _view("summary_views", "summary_pdf"), name="summary_pdf"),
-    path("orgs/<str:code>/summary.xlsx", _view("summary_views", "summary_xlsx"), name="summary_xlsx"),
-    path("members/<str:member_no>/archive.pdf", _view("summary_views", "member_archive_pdf"), name="member_archive_pdf"),
+    path(
+        "orgs/<str:code>/summary.xlsx", _view("summary_views", "summary_xlsx"), name="summary_xlsx"
+    ),
+    path(
+        "members/<str:member_no>/archive.pdf",
+        _view("summary_views", "member_archive_pdf"),
+        name="member_archive_pdf",
+    ),
     path("orgs/<str:code>/annual/", _view("views", "generate"), name="generate"),
     path("orgs/<str:code>/annual/progress/", _view("views", "progress"), name="progress"),
     path("orgs/<str:code>/annual/text/", _view("views", "summary_text"), name="summary_text"),
     path("summaries/<int:pk>.pdf", _view("views", "version_pdf"), name="version_pdf"),
     path("dashboard/", _view("dashboard_views", "dashboard"), name="dashboard"),
-    path("dashboard/<str:table>.xlsx", _view("dashboard_views", "dashboard_export"), name="dashboard_export"),
-    path("orgs/<str:code>/register.xlsx", _view("dashboard_views", "attendance_register"), name="attendance_register"),
-    path("orgs/<str:code>/supervision/report.xlsx", _view("supervision_views", "supervision_report_xlsx"), name="supervision_report_xlsx"),
-    path("orgs/<str:code>/supervision/report.pdf", _view("supervision_views", "supervision_report_pdf"), name="supervision_report_pdf"),
+    path(
+        "dashboard/<str:table>.xlsx",
+        _view("dashboard_views", "dashboard_export"),
+        name="dashboard_export",
+    ),
+    path(
+        "orgs/<str:code>/register.xlsx",
+        _view("dashboard_views", "attendance_register"),
+        name="attendance_register",
+    ),
+    path(
+        "orgs/<str:code>/supervision/report.xlsx",
+        _view("supervision_views", "supervision_report_xlsx"),
+        name="supervision_report_xlsx",
+    ),
+    path(
+        "orgs/<str:code>/supervision/report.pdf",
+        _view("supervision_views", "supervision_report_pdf"),
+        name="supervision_report_pdf",
+    ),
 ]

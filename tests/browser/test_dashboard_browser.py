@@ -3,6 +3,8 @@ member, draws a supervision sample, records a check and exports the heat map."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -36,7 +38,8 @@ def test_reviewer_dashboard_story(page):
     page.goto("/dashboard/")
     with page.expect_download() as info:
         page.locator("#export-heatmap").click()
-    wb = load_workbook(info.value.path())
+    # The download has no file extension; openpyxl wants one, a stream it accepts.
+    wb = load_workbook(io.BytesIO(info.value.path().read_bytes()))
     assert wb["三会一课"].max_row == 7
 
     # Draw a sample and record a check.
