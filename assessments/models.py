@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from branches.models import Member, Organization
 
@@ -55,6 +56,8 @@ class Rule(models.Model):
     source = models.CharField(_("出处"), max_length=100)
     enabled = models.BooleanField(_("启用"), default=True)
     position = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("规则")
@@ -118,6 +121,8 @@ class ExamScore(models.Model):
         decimal_places=1,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

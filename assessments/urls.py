@@ -24,4 +24,5 @@ urlpatterns = [
     path("supervision/samples/<int:pk>/", views.sample_detail, name="sample_detail"),
     path("supervision/checks/<int:pk>/", views.check_detail, name="check_detail"),
     path("supervision/mine/", views.my_checks, name="my_checks"),
+    path("orgs/<str:code>/audit/", views.audit, name="audit"),
 ]

@@ -13,3 +13,11 @@ class AttendanceConfig(AppConfig):
 
         ledger_sheets.register()
         demo.register()
+
+        from branches import privacy as branch_privacy
+
+        from . import privacy
+
+        if privacy.export not in branch_privacy.EXPORTERS:
+            branch_privacy.EXPORTERS.append(privacy.export)
+            branch_privacy.ERASERS.append(privacy.erase)

@@ -221,6 +221,8 @@ class LeaveRequest(models.Model):
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_note = models.CharField(_("审批意见"), max_length=200, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("请假")
         verbose_name_plural = _("请假")
@@ -419,6 +421,8 @@ class MemberRecord(models.Model):
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Confirmed records decide verdicts (LC-T1, FJ-M4 ...): keep who changed what.
+    history = HistoricalRecords(inherit=True)
 
     class Meta:
         abstract = True

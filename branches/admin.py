@@ -5,7 +5,16 @@ from django.contrib.auth.admin import UserAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from .models import Exemption, Member, Membership, Organization, Reviewer, Role, User
+from .models import (
+    Exemption,
+    Member,
+    Membership,
+    Organization,
+    PersonalDataAccess,
+    Reviewer,
+    Role,
+    User,
+)
 
 
 @admin.register(User)
@@ -39,6 +48,31 @@ class MemberAdmin(admin.ModelAdmin):
     list_filter = ("category", "cadre_level")
     inlines = [MembershipInline, RoleInline]
     raw_id_fields = ("user",)
+    actions = ["export_personal_data", "erase_personal_data"]
+
+    @admin.action(description="导出所选党员的个人数据（JSON）")
+    def export_personal_data(self, request, queryset):
+        import json
+
+        from django.http import HttpResponse
+
+        from .privacy import member_export
+
+        data = [member_export(m) for m in queryset]
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="personal-data.json"'
+        return response
+
+    @admin.action(description="删除所选党员的个人信息（考勤记录匿名保留）")
+    def erase_personal_data(self, request, queryset):
+        from .privacy import member_erase
+
+        for member in queryset:
+            member_erase(member)
+        self.message_user(request, f"已删除 {queryset.count()} 名党员的个人信息")
 
 
 @admin.register(Reviewer)
@@ -49,3 +83,13 @@ class ReviewerAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Exemption)
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    list_display = ("at", "user", "member", "what")
+    raw_id_fields = ("user", "member")
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

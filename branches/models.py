@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
 
@@ -295,6 +296,8 @@ class Membership(PeriodModel):
         related_name="memberships",
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("组织关系")
         verbose_name_plural = _("组织关系")
@@ -360,6 +363,8 @@ class Role(PeriodModel):
     )
     kind = models.CharField(_("职务"), max_length=8, choices=RoleKind.choices)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("职务")
         verbose_name_plural = _("职务")
@@ -391,6 +396,8 @@ class Exemption(PeriodModel):
     )
     kind = models.CharField(_("类型"), max_length=8, choices=ExemptionKind.choices)
     note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("免于参加")
@@ -428,3 +435,20 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 def is_valid_code(value: str) -> bool:
     return bool(_CODE_RE.match(value))
+
+
+class PersonalDataAccess(models.Model):
+    """Each time someone other than the member reads the member's full record."""
+
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="personal_data_reads")
+    at = models.DateTimeField(auto_now_add=True)
+    what = models.CharField(max_length=100)
+
+    class Meta:
+        verbose_name = _("个人信息查阅记录")
+        verbose_name_plural = _("个人信息查阅记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} → {self.member}"

@@ -28,6 +28,7 @@ from .forms import (
 )
 from .ledger import LedgerRejected, import_ledger
 from .models import MEMBER_HOLDING_TYPES, Member, Membership, Organization, Role
+from .privacy import log_access
 from .selectors import (
     member_counts,
     members_editable_by,
@@ -249,6 +250,9 @@ def member_detail(request: HttpRequest, member_no: str) -> HttpResponse:
     can_write = members_editable_by(request.user).filter(pk=member.pk).exists()
     scope = scope_for(request.user)
     is_self = scope.member_id == member.pk
+    if (can_write or scope.is_admin) and not is_self and (member.mobile or member.id_number):
+        # Full mobile and ID numbers are shown: record who read them.
+        log_access(user=request.user, member=member, what="党员信息页（完整手机号、身份证号）")
     return render(
         request,
         "branches/member_detail.html",

@@ -79,7 +79,17 @@ GET_ROUTES = [
     "assessments:profile_detail",
 ]
 # profile_edit takes a copied profile: tested below; profile_delete is POST only.
-OTHER_ROUTES = {"assessments:profile_edit", "assessments:profile_delete"}
+OTHER_ROUTES = {
+    "assessments:profile_edit",
+    "assessments:profile_delete",
+    # Supervision and audit: tested with their own cast stories in test_supervision.py and test_audit.py.
+    "assessments:supervision_home",
+    "assessments:supervision_report",
+    "assessments:sample_detail",
+    "assessments:check_detail",
+    "assessments:my_checks",
+    "assessments:audit",
+}
 
 
 @time_machine.travel(PAST, tick=False)

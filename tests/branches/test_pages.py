@@ -225,3 +225,35 @@ def test_navigation_offers_what_each_user_can_use(cast):
     assert "台账导入" in secretary and "我的活动" in secretary and "看板" not in secretary
     reviewer = cast.client("reviewer").get("/").content.decode()
     assert "看板" in reviewer and "我的活动" not in reviewer
+
+
+def test_reading_full_numbers_is_logged_and_data_can_be_exported_and_erased(cast):
+    import json
+
+    from attendance.services import note_submit
+    from branches.models import PersonalDataAccess, User
+
+    cast.client("secretary_a").get(reverse("branches:member_detail", kwargs={"member_no": "A002"}))
+    cast.client("member_a").get(
+        reverse("branches:member_detail", kwargs={"member_no": "A002"})
+    )  # own: not logged
+    cast.client("reviewer").get(
+        reverse("branches:member_detail", kwargs={"member_no": "A002"})
+    )  # masked: not logged
+    assert list(PersonalDataAccess.objects.values_list("user__username", "member__member_no")) == [
+        ("sec_a", "A002")
+    ]
+    note_submit(member=cast.member_a_member, kind="学习笔记", title="体会", body="学习党章的体会")
+    admin = cast.client("admin")
+    url = reverse("admin:branches_member_changelist")
+    pk = str(cast.member_a_member.pk)
+    exported = json.loads(
+        admin.post(url, {"action": "export_personal_data", "_selected_action": [pk]}).content
+    )
+    assert exported[0]["member"]["身份证号"] == "35010219900202567X"
+    assert exported[0]["学习笔记"][0]["正文"] == "学习党章的体会"
+    assert exported[0]["查阅记录"][0]["查阅人"] == "sec_a"
+    admin.post(url, {"action": "erase_personal_data", "_selected_action": [pk]})
+    member = Member.objects.get(pk=pk)
+    assert member.name.startswith("已删除党员") and member.mobile == "" and member.id_number == ""
+    assert not member.notes.exists() and not User.objects.get(username="mem_a").is_active
