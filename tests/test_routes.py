@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.assessments import test_pages as assessments_access
 from tests.attendance import test_access as attendance_access
 from tests.branches import test_access as branches_access
+from tests.reports import test_summary_document as summary_access
 
 
 def _route_names(patterns, prefix="") -> set[str]:
@@ -32,5 +33,6 @@ def test_every_route_has_an_entry_in_an_access_table():
         | attendance_access.PUBLIC
         | set(assessments_access.GET_ROUTES)
         | assessments_access.OTHER_ROUTES
+        | set(summary_access.GET_ROUTES)
     )
     assert _route_names(get_resolver().url_patterns) == covered
