@@ -18,6 +18,10 @@ class AssessmentsConfig(AppConfig):
 
         PROFILE_NAME_CHECKS.append(profile_exists)
 
+        from .plan_checks import register as register_plan_checks
+
+        register_plan_checks()
+
         from attendance.signals import attendance_changed
 
         attendance_changed.connect(_refresh_on_commit, dispatch_uid="assessments.refresh_on_commit")

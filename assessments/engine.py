@@ -994,12 +994,18 @@ class Assessment:
 
 
 def _load_profiles(names: set[str]) -> tuple[dict[str, RuleProfile], set[str]]:
-    profiles = {
-        p.name: p
-        for p in RuleProfile.objects.filter(
-            name__in=names | {DEFAULT_PROFILE_NAME}
-        ).prefetch_related("rules")
-    }
+    def fetch() -> dict[str, RuleProfile]:
+        wanted = names | {DEFAULT_PROFILE_NAME}
+        return {p.name: p for p in RuleProfile.objects.filter(name__in=wanted).prefetch_related("rules")}
+
+    profiles = fetch()
+    if DEFAULT_PROFILE_NAME not in profiles:
+        # The shipped profiles are data from a migration; a flushed table gets them back.
+        from .models import ProfileVersion
+        from .profiles_loader import load_builtin_profiles
+
+        load_builtin_profiles(RuleProfile, Rule, ProfileVersion)
+        profiles = fetch()
     return profiles, {n for n in names if n not in profiles}
 
 

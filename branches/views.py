@@ -139,6 +139,7 @@ def org_detail(request: HttpRequest, code: str) -> HttpResponse:
             "date_form": date_form,
             "member_count": counts[org.pk],
             "can_write": scope.can_write_path(org.path),
+            "can_review": scope.can_review_path(org.path),
             "can_move": org.depth > 1 and scope.can_write_path(org.path[: -Organization.steplen]),
         },
     )

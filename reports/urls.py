@@ -35,6 +35,7 @@ urlpatterns = [
     path("orgs/<str:code>/annual/progress/", _view("views", "progress"), name="progress"),
     path("orgs/<str:code>/annual/text/", _view("views", "summary_text"), name="summary_text"),
     path("summaries/<int:pk>.pdf", _view("views", "version_pdf"), name="version_pdf"),
+    path("orgs/<str:code>/deliveries/", _view("views", "delivery_panel"), name="delivery_panel"),
     path("dashboard/", _view("dashboard_views", "dashboard"), name="dashboard"),
     path(
         "dashboard/<str:table>.xlsx",

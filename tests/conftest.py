@@ -14,6 +14,36 @@ from tests.factories import UserFactory, make_member, make_org, make_reviewer, m
 PASSWORD = "pw-Secret-123"
 
 
+@pytest.fixture(autouse=True)
+def _migration_data(request, django_db_blocker):
+    """Data that migrations load (the shipped rule profiles, the beat schedule) is gone
+    after a transactional test flushes the tables; serialized rollback does not survive
+    Playwright's event loop, so put it back before any test that uses the database."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db:
+        return
+    from django.apps import apps as django_apps
+    from django_celery_beat.models import PeriodicTask
+
+    from assessments.models import ProfileVersion, Rule, RuleProfile
+    from assessments.profiles_data import PROFILES
+    from assessments.profiles_loader import load_builtin_profiles
+
+    with django_db_blocker.unblock():
+        if RuleProfile.objects.filter(builtin=True).count() != len(PROFILES):
+            load_builtin_profiles(RuleProfile, Rule, ProfileVersion)
+        if not PeriodicTask.objects.filter(task__startswith="reports.").exists():
+            from importlib import import_module
+
+            import_module("reports.migrations.0002_beat_schedule").create_schedule(
+                django_apps, None
+            )
+
+
 @dataclass
 class Cast:
     root: Organization  # 机关党委

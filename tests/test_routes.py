@@ -7,7 +7,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.assessments import test_pages as assessments_access
 from tests.attendance import test_access as attendance_access
 from tests.branches import test_access as branches_access
+from tests.reports import test_delivery as delivery_access
 from tests.reports import test_summary_document as summary_access
+from tests.studyplans import test_access as studyplans_access
 
 
 def _route_names(patterns, prefix="") -> set[str]:
@@ -34,5 +36,17 @@ def test_every_route_has_an_entry_in_an_access_table():
         | set(assessments_access.GET_ROUTES)
         | assessments_access.OTHER_ROUTES
         | set(summary_access.GET_ROUTES)
+        | set(studyplans_access.GET_ROUTES)
+        | studyplans_access.POST_ONLY
+        | set(delivery_access.ROUTES)
+        # Dashboard, exports and supervision reports: tests/reports/test_dashboard.py and
+        # tests/assessments/test_supervision.py walk the cast through them.
+        | {
+            "reports:dashboard",
+            "reports:dashboard_export",
+            "reports:attendance_register",
+            "reports:supervision_report_xlsx",
+            "reports:supervision_report_pdf",
+        }
     )
     assert _route_names(get_resolver().url_patterns) == covered

@@ -193,6 +193,12 @@ CACHES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="学习园地 <noreply@localhost>")
+# Django waits for an SMTP server forever by default; a stuck server must fail the task
+# (which retries) instead. The delivery lease stays above it.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+REPORTS_DELIVERY_LEASE_SECONDS = env.int("REPORTS_DELIVERY_LEASE_SECONDS", default=600)
+# Absolute links in e-mails (reminders); without it they are paths.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="")
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_reviewer_dashboard_story(page):
     seed_demo(branches=6, members_per_branch=10)
     log_in(page, "reviewer", DEMO_PASSWORD)
+    page.get_by_role("button", name="审阅").click()
     page.get_by_role("link", name="看板").click()
     expect(page.locator("#kpis")).to_contain_text("党支部")
     expect(page.locator("#heatmap tbody tr")).to_have_count(6)
