@@ -27,6 +27,9 @@ class User(AbstractUser):
         default=False,
         help_text=_("由书记或管理员开通的账号，首次登录时必须设置新密码。"),
     )
+    digest_opt_out = models.BooleanField(
+        _("不接收每周提醒邮件"), default=False, help_text=_("勾选后不再收到每周一的待办提醒。")
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("用户")

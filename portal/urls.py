@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.password_change, name="password_change"),
+    path("accounts/preferences/", views.preferences, name="preferences"),
     path("admin/", admin.site.urls),
     path("", include("branches.urls")),
     path("", include("attendance.urls")),

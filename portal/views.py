@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -56,3 +57,25 @@ def password_change(request: HttpRequest) -> HttpResponse:
         "registration/password_change.html",
         {"form": form, "forced": request.user.must_change_password},
     )
+
+
+class PreferencesForm(forms.Form):
+    email = forms.EmailField(
+        label=_("电子邮箱"), required=False, help_text=_("接收每周提醒和系统通知")
+    )
+    digest = forms.BooleanField(label=_("接收每周一的待办提醒邮件"), required=False)
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = PreferencesForm(
+        request.POST or None, initial={"email": user.email, "digest": not user.digest_opt_out}
+    )
+    if request.method == "POST" and form.is_valid():
+        user.email = form.cleaned_data["email"]
+        user.digest_opt_out = not form.cleaned_data["digest"]
+        user.save(update_fields=["email", "digest_opt_out"])
+        messages.success(request, _("已保存"))
+        return redirect("preferences")
+    return render(request, "registration/preferences.html", {"form": form})

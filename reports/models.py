@@ -129,3 +129,17 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery} {self.result}"
+
+
+class DigestLog(models.Model):
+    """One weekly digest e-mail per user and week: a retry or a second beat sends nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()  # the Monday
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="one_digest_per_week")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.week}"

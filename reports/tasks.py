@@ -98,3 +98,11 @@ def annual_fanout(
 def remind_missing_texts(self, year: int | None = None) -> int:
     """E-mail the committee members whose summary text for last year is still missing."""
     return len(services.text_reminders_send(year=year or services.last_year()))
+
+
+@shared_task(acks_late=True)
+def send_weekly_digests() -> int:
+    """Monday morning: each secretary's and reviewer's digest (one per user and week)."""
+    from .digests import send_weekly_digests as send
+
+    return send()

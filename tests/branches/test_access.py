@@ -79,6 +79,7 @@ ROUTES: dict[str, tuple[dict, dict[str, int]]] = {
     "branches:exemption_add": ({"member_no": "A002"}, WRITE),
     "branches:ledger_import": ({}, WRITERS_ANYWHERE),
     "password_change": ({}, EVERYONE),
+    "preferences": ({}, EVERYONE),
 }
 # POST-only routes, checked by the write tests below.
 POST_ONLY = {"branches:role_end", "branches:member_issue_login"}
