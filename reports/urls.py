@@ -36,6 +36,21 @@ urlpatterns = [
     path("orgs/<str:code>/annual/text/", _view("views", "summary_text"), name="summary_text"),
     path("summaries/<int:pk>.pdf", _view("views", "version_pdf"), name="version_pdf"),
     path("orgs/<str:code>/deliveries/", _view("views", "delivery_panel"), name="delivery_panel"),
+    path(
+        "orgs/<str:code>/verdicts.xlsx",
+        _view("verdict_exports", "org_verdicts_xlsx"),
+        name="org_verdicts_xlsx",
+    ),
+    path(
+        "orgs/<str:code>/overview.xlsx",
+        _view("verdict_exports", "overview_xlsx"),
+        name="overview_xlsx",
+    ),
+    path(
+        "members/<str:member_no>/verdicts.xlsx",
+        _view("verdict_exports", "member_verdicts_xlsx"),
+        name="member_verdicts_xlsx",
+    ),
     path("dashboard/", _view("dashboard_views", "dashboard"), name="dashboard"),
     path(
         "dashboard/<str:table>.xlsx",

@@ -47,6 +47,9 @@ def test_every_route_has_an_entry_in_an_access_table():
             "reports:attendance_register",
             "reports:supervision_report_xlsx",
             "reports:supervision_report_pdf",
+            "reports:org_verdicts_xlsx",
+            "reports:overview_xlsx",
+            "reports:member_verdicts_xlsx",
         }
     )
     assert _route_names(get_resolver().url_patterns) == covered

@@ -178,3 +178,45 @@ def test_a_scheduled_session_without_attendance_does_not_pull_participation_down
     refresh_subtree(root=refreshed(cast.root), year=2025)
     data = get(cast.client("reviewer"), org="JG").context["data"]
     assert data.participation_by_month[11] == 1.0  # December's rated sessions were all attended
+
+
+@time_machine.travel(NOW, tick=False)
+def test_verdict_pages_export_to_excel(cast, year_2025):
+    client = cast.client("reviewer")
+    wb = load_workbook(
+        io.BytesIO(
+            client.get(
+                reverse("reports:org_verdicts_xlsx", kwargs={"code": "JG-01-01"}), {"year": 2025}
+            ).content
+        )
+    )
+    rules = {r[0]: r for r in wb["规则"].values}
+    assert (
+        rules["FJ-B1"][2] == "未达标"
+        and rules["FJ-B1"][3] == "6 次"
+        and "不少于12次" in rules["FJ-B1"][9]
+    )
+    assert {r[0] for r in list(wb["党员"].values)[1:]} == {"A001", "A002"}
+    grid = load_workbook(
+        io.BytesIO(
+            client.get(
+                reverse("reports:overview_xlsx", kwargs={"code": "JG"}),
+                {"year": 2025, "sort": "FJ-B1"},
+            ).content
+        )
+    )
+    assert [r[0] for r in list(grid["支部"].values)[1:]] == ["JG-01-01", "JG-01-02"]
+    member = load_workbook(
+        io.BytesIO(
+            client.get(
+                reverse("reports:member_verdicts_xlsx", kwargs={"member_no": "A002"}),
+                {"year": 2025},
+            ).content
+        )
+    )
+    assert member["无故缺席"].max_row == 1 + 4
+    for name, kwargs in (
+        ("reports:org_verdicts_xlsx", {"code": "JG-01-01"}),
+        ("reports:member_verdicts_xlsx", {"member_no": "A002"}),
+    ):
+        assert cast.client("secretary_b").get(reverse(name, kwargs=kwargs)).status_code == 404
