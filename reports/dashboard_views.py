@@ -13,6 +13,7 @@ from attendance.models import AttendanceEntry, StudySession
 from attendance.views import _year
 from branches.models import Organization
 from branches.selectors import organizations_visible_to, scope_for
+from portal.db_router import use_replica
 
 from .dashboard import MONTHS, dashboard_data
 
@@ -39,6 +40,7 @@ def _reviewed_org(request: HttpRequest) -> Organization:
     return org
 
 
+@use_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         from django.contrib.auth.views import redirect_to_login
@@ -103,6 +105,7 @@ def _xlsx(filename: str, sheets: dict[str, tuple[list[str], list[list]]]) -> Htt
     return response
 
 
+@use_replica
 def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     """Every table of the dashboard as Excel, with the same organization and year."""
     if not request.user.is_authenticated:
@@ -180,6 +183,7 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     raise Http404
 
 
+@use_replica
 def attendance_register(request: HttpRequest, code: str) -> HttpResponse:
     """Members × sessions of an organization's subtree for a year, with 学时."""
     if not request.user.is_authenticated:

@@ -25,6 +25,7 @@ from branches.selectors import (
     organizations_editable_by,
     organizations_visible_to,
 )
+from portal.db_router import use_replica
 
 from .excel import summary_workbook
 from .summary import build_member_archive, build_summary
@@ -86,6 +87,7 @@ def _summary_name(code: str, year: int, ext: str) -> tuple[str, str]:
 
 
 @login_required
+@use_replica
 def summary_preview(request: HttpRequest, code: str) -> HttpResponse:
     try:
         organization, year = _summary_request(request, code)
@@ -107,6 +109,7 @@ def summary_preview(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@use_replica
 def summary_pdf(request: HttpRequest, code: str) -> HttpResponse:
     try:
         organization, year = _summary_request(request, code)
@@ -119,6 +122,7 @@ def summary_pdf(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@use_replica
 def summary_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     try:
         organization, year = _summary_request(request, code)
@@ -129,6 +133,7 @@ def summary_xlsx(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@use_replica
 def member_archive_pdf(request: HttpRequest, member_no: str) -> HttpResponse:
     member = get_object_or_404(members_visible_to(request.user), member_no=member_no)
     try:

@@ -10,6 +10,7 @@ from assessments.selectors import absences, assessment_for, enrolment_in_year
 from assessments.views import _sort_key
 from attendance.views import _year
 from branches.selectors import members_visible_to, organizations_visible_to
+from portal.db_router import use_replica
 
 from .dashboard_views import _xlsx
 
@@ -51,6 +52,7 @@ def _login_required(request: HttpRequest) -> None:
         raise Http404
 
 
+@use_replica
 def org_verdicts_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     _login_required(request)
     org = get_object_or_404(organizations_visible_to(request.user), code=code)
@@ -83,6 +85,7 @@ def org_verdicts_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@use_replica
 def overview_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     _login_required(request)
     org = get_object_or_404(organizations_visible_to(request.user), code=code)
@@ -112,6 +115,7 @@ def overview_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@use_replica
 def member_verdicts_xlsx(request: HttpRequest, member_no: str) -> HttpResponse:
     _login_required(request)
     member = get_object_or_404(members_visible_to(request.user), member_no=member_no)

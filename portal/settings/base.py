@@ -89,6 +89,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3 with Django's built-in pool; persistent connections must stay off with it.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = env.bool("DATABASE_POOL", default=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+# Read replica (docs/scaling.md): with DATABASE_REPLICA_URL, the reads of the views wrapped in
+# portal.db_router.use_replica go to a PostgreSQL streaming replica; writes, reads in
+# transactions and a user's reads right after their own writes stay on "default". Unset, the
+# router answers nothing and everything uses "default" as before.
+def replica_databases(primary: dict) -> dict:
+    """{"replica": ...} from DATABASE_REPLICA_URL, pooled like the primary; {} when unset."""
+    url = env("DATABASE_REPLICA_URL", default="")
+    if not url:
+        return {}
+    replica = env.db_url_config(url)
+    if primary.get("OPTIONS", {}).get("pool") and replica["ENGINE"] == primary["ENGINE"]:
+        # A replica that is down costs a request this long, then reads fall back to the
+        # primary for DATABASE_REPLICA_RETRY_SECONDS.
+        timeout = env.float("DATABASE_REPLICA_POOL_TIMEOUT", default=5.0)
+        replica.setdefault("OPTIONS", {})["pool"] = {"timeout": timeout}
+        replica["CONN_MAX_AGE"] = 0
+    # Should a test run ever see this alias, it is the test database, not a second one.
+    replica["TEST"] = {"MIRROR": "default"}
+    return {"replica": replica}
+
+
+DATABASES.update(replica_databases(DATABASES["default"]))
+DATABASE_ROUTERS = ["portal.db_router.ReplicaRouter"]
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=10)
+DATABASE_REPLICA_RETRY_SECONDS = env.int("DATABASE_REPLICA_RETRY_SECONDS", default=30)
+# Before the session middleware, so that it sees the session being saved.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "portal.db_router.ReadYourWritesMiddleware",
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "branches.User"
@@ -181,6 +213,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Above the longest task, so that Redis does not hand an unacknowledged task out twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Three queues (docs/scaling.md), each with its own workers: "interactive" (what a user waits
+# for: dashboard refreshes after attendance, small lookups; also every task not routed
+# below), "reports" (the annual summaries: PDF rendering and e-mail, the January batch; scale
+# the worker-reports service or run report workers on other machines) and "digests" (the
+# weekly e-mails). The first matching pattern wins, so the digest pattern comes first.
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_ROUTES = {
+    "reports.tasks.*digest*": {"queue": "digests"},
+    "reports.tasks.*": {"queue": "reports"},
+    "assessments.tasks.refresh_after_attendance": {"queue": "interactive"},
+    "branches.tasks.*": {"queue": "interactive"},
+}
 
 CACHES = {
     "default": (

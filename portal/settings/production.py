@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, replica_databases
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -11,6 +11,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"].setdefault("OPTIONS", {})["pool"] = env.bool("DATABASE_POOL", default=True)
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The read replica, when DATABASE_REPLICA_URL is set (base.py, docs/scaling.md).
+DATABASES.update(replica_databases(DATABASES["default"]))
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

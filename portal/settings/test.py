@@ -17,12 +17,20 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["TEST"] = {
     "NAME": env("TEST_DATABASE_NAME", default=f"test_xuexi_{os.getpid()}")
 }
+# No "replica" alias in tests, even with DATABASE_REPLICA_URL set: a test mirror is a second
+# connection that cannot see a test's uncommitted rows, and pytest-django refuses queries to
+# aliases a test did not ask for. Without the alias the router leaves everything on "default";
+# tests/portal/test_replica.py runs the router against a real standby of its own.
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 # Unit tests run tasks in-process; tests marked `worker` start a real worker on Redis.
 CELERY_TASK_ALWAYS_EAGER = True
+# No queue routes in tests: a test that starts a real worker picks the queue of its run
+# (tests/reports/worker_settings.py sets CELERY_TASK_DEFAULT_QUEUE, and the tasks its worker
+# fans out must land there too). tests/portal/test_queues.py checks the production routes.
+CELERY_TASK_ROUTES = {}
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 }

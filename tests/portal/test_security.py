@@ -21,7 +21,9 @@ def test_pages_carry_a_content_security_policy(cast):
 
 
 def test_an_inline_script_carries_the_nonce_of_its_response(cast):
-    response = cast.client("secretary_a").get(reverse("attendance:session_repeat", kwargs={"code": "JG-01-01"}))
+    response = cast.client("secretary_a").get(
+        reverse("attendance:session_repeat", kwargs={"code": "JG-01-01"})
+    )
     nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
     assert f'<script nonce="{nonce}">' in response.content.decode()
 
