@@ -109,6 +109,9 @@ class AttachmentForm(forms.Form):
 
 
 class SelfStudyForm(forms.Form):
+    # One token per rendered form: the same form posted twice records once.
+    token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=36)
+
     date = forms.DateField(label=_("日期"), widget=DateInput(), initial=timezone.localdate)
     hours = forms.DecimalField(
         label=_("学时"),

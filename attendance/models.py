@@ -307,6 +307,8 @@ class SelfStudy(models.Model):
         _("学时"), max_digits=4, decimal_places=1, validators=HOURS_VALIDATORS
     )
     material = models.CharField(_("学习内容"), max_length=200)
+    # The form's one-time token: a double click or a resent POST records the hours once.
+    client_token = models.CharField(max_length=36, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

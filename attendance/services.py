@@ -522,8 +522,15 @@ def attachment_add(*, session: StudySession, upload: Any, by: User | None) -> Se
 
 
 def self_study_log(
-    *, member: Member, date: dt.date, hours: decimal.Decimal, material: str
+    *,
+    member: Member,
+    date: dt.date,
+    hours: decimal.Decimal,
+    material: str,
+    token: str | None = None,
 ) -> SelfStudy:
+    """Record self-study hours. A form token already used returns the entry it created, so a
+    double-submitted form counts once."""
     if date > timezone.localdate():
         raise ValidationError({"date": _("日期不能晚于今天")})
     if date.year < timezone.localdate().year - 1:
@@ -531,7 +538,12 @@ def self_study_log(
     if not material.strip():
         raise ValidationError({"material": _("请填写学习内容")})
     with transaction.atomic():
+        # The member's row lock serialises two submissions of the same form.
         Member.objects.select_for_update().get(pk=member.pk)
+        if token:
+            existing = SelfStudy.objects.filter(client_token=token, member=member).first()
+            if existing is not None:
+                return existing
         day_total = (
             SelfStudy.objects.filter(member=member, date=date).aggregate(t=Sum("hours"))["t"] or 0
         )
@@ -542,8 +554,14 @@ def self_study_log(
                     % {"d": date.isoformat(), "t": day_total}
                 }
             )
-        entry = SelfStudy(member=member, date=date, hours=hours, material=material.strip())
-        entry.full_clean()
+        entry = SelfStudy(
+            member=member,
+            date=date,
+            hours=hours,
+            material=material.strip(),
+            client_token=token or None,
+        )
+        entry.full_clean(exclude=["client_token"])
         entry.save()
     return entry
 

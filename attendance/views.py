@@ -663,7 +663,9 @@ def _week_totals(rows: list[SelfStudy]) -> list[tuple[str, Decimal]]:
 @login_required
 def self_study(request: HttpRequest) -> HttpResponse:
     member = _own_member(request)
-    form = SelfStudyForm(request.POST or None)
+    import uuid
+
+    form = SelfStudyForm(request.POST or None, initial={"token": uuid.uuid4().hex})
     if request.method == "POST" and form.is_valid():
         try:
             services.self_study_log(member=member, **form.cleaned_data)
