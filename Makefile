@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test install services lint compose-check replica-up replica-down
+.PHONY: run test install services lint compose-check replica-up replica-down bench bench-quick drills backup restore
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,3 +47,22 @@ replica-up:
 
 replica-down:
 	@bash scripts/replica/teardown.sh
+
+## make bench: the performance table (scratch databases on the local PostgreSQL; never part of make test)
+bench: install services
+	@$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-quick: install services
+	@$(PY) bench/run.py --quick
+
+## make drills: load test and fault drills (own PostgreSQL cluster and Redis on other ports)
+drills: install services
+	@$(PY) scripts/drills/run.py $(DRILL_ARGS)
+
+## make backup / make restore FILE=...: pg_dump / pg_restore of DATABASE_URL's database
+backup:
+	@bash scripts/backup.sh
+
+restore:
+	@test -n "$(FILE)" || { echo "用法：make restore FILE=backups/xxx.dump [FORCE=1]" >&2; exit 2; }
+	@bash scripts/restore.sh "$(FILE)"
