@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from branches.models import Organization
 
 from .stats import affected_roots, refresh_subtree
 
+# A database outage must not lose a refresh: retry with backoff (the nightly refresh_all is
+# the backstop if the outage outlasts the retries).
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "max_retries": 12,
+}
 
-@shared_task(acks_late=True)
+
+@shared_task(acks_late=True, **RETRY)
 def refresh_after_attendance(session_ids: list[int]) -> int:
     """Refresh the dashboard tables of the organizations whose attendance changed.
     Idempotent: it recomputes from the records, so a retry or a duplicate does no harm."""
@@ -20,7 +30,7 @@ def refresh_after_attendance(session_ids: list[int]) -> int:
     return n
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **RETRY)
 def refresh_all(year: int | None = None) -> int:
     """Nightly: every root's subtree for the year (default: this year)."""
     year = year or timezone.localdate().year

@@ -79,3 +79,12 @@ def test_seed_demo_fills_the_dashboard_tables(db):
     assert VerdictSnapshot.objects.filter(year=2026).count() == len(list(result.root.subtree()))
     assert MonthStat.objects.filter(year=2026).exists()
     assert MemberSnapshot.objects.filter(year=2026).count() > 20
+
+
+def test_the_refresh_retries_when_the_database_is_unavailable():
+    from django.db import OperationalError
+
+    from assessments.tasks import refresh_after_attendance, refresh_all
+
+    for task in (refresh_after_attendance, refresh_all):
+        assert OperationalError in task.autoretry_for and task.max_retries >= 10
