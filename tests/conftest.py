@@ -36,13 +36,17 @@ def _migration_data(request, django_db_blocker):
     with django_db_blocker.unblock():
         if RuleProfile.objects.filter(builtin=True).count() != len(PROFILES):
             load_builtin_profiles(RuleProfile, Rule, ProfileVersion)
-        if PeriodicTask.objects.filter(task__startswith="reports.").count() < 3:
+        if (
+            PeriodicTask.objects.filter(task__startswith=("reports.")).count() < 3
+            or not PeriodicTask.objects.filter(task="assessments.tasks.refresh_all").exists()
+        ):
             from importlib import import_module
 
             import_module("reports.migrations.0002_beat_schedule").create_schedule(
                 django_apps, None
             )
             import_module("reports.migrations.0004_digest_schedule").create(django_apps, None)
+            import_module("assessments.migrations.0007_nightly_refresh").create(django_apps, None)
 
 
 @dataclass

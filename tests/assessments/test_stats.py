@@ -88,3 +88,10 @@ def test_the_refresh_retries_when_the_database_is_unavailable():
 
     for task in (refresh_after_attendance, refresh_all):
         assert OperationalError in task.autoretry_for and task.max_retries >= 10
+
+
+def test_the_nightly_refresh_is_scheduled(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="assessments.tasks.refresh_all")
+    assert (task.crontab.hour, task.crontab.minute) == ("1", "30")
