@@ -7,10 +7,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
 from assessments.models import MemberSnapshot, MonthStat, VerdictSnapshot
+from attendance.models import StudySession
 from branches.models import Membership, Organization, OrgType, on_date_q
 
 MONTHS = list(range(1, 13))
@@ -64,6 +65,7 @@ class DashboardData:
     organization: Organization
     year: int
     branches: list[BranchRow]
+    heat_branches: list[BranchRow]
     children: list[tuple[Organization, dict]]
     member_count: int
     rule_shares: list[tuple[str, int, int]]  # (rule id, met, applicable)
@@ -124,8 +126,17 @@ def _participation(rows, key) -> list[float | None]:
     return [(sums[m][0] / sums[m][1]) if sums.get(m) and sums[m][1] else None for m in MONTHS]
 
 
+# The heat map on the page shows the branches that most need attention; the Excel export
+# has all of them (2,000 rows of 12 cells made the page of a city take seconds to render).
+HEATMAP_ROWS = 100
+
+
 def dashboard_data(
-    *, organization: Organization, year: int, today: dt.date | None = None
+    *,
+    organization: Organization,
+    year: int,
+    today: dt.date | None = None,
+    heat_limit: int | None = HEATMAP_ROWS,
 ) -> DashboardData:
     today = today or timezone.localdate()
     orgs = _subtree(organization)
@@ -141,21 +152,23 @@ def dashboard_data(
             organization_id__in=ids, year=year - 1, organization__type=OrgType.BRANCH
         ).values_list("five_good", flat=True)
     )
+    # Month figures and session types are summed in the database, not row by row here.
     stat_rows = list(
-        MonthStat.objects.filter(organization_id__in=ids, year=year).values(
-            "organization_id",
-            "month",
-            "sessions_by_type",
-            "study_sessions",
-            "rate_sum",
-            "rated_sessions",
-            "updated_at",
-        )
+        MonthStat.objects.filter(organization_id__in=ids, year=year)
+        .values("month")
+        .annotate(rate_sum=Sum("rate_sum"), rated_sessions=Sum("rated_sessions"))
     )
     last_stats = list(
-        MonthStat.objects.filter(organization_id__in=ids, year=year - 1).values(
-            "organization_id", "month", "study_sessions", "rate_sum", "rated_sessions"
+        MonthStat.objects.filter(organization_id__in=ids, year=year - 1)
+        .values("month")
+        .annotate(rate_sum=Sum("rate_sum"), rated_sessions=Sum("rated_sessions"))
+    )
+    type_rows = (
+        StudySession.objects.filter(
+            organization__path__startswith=organization.path, date__year=year
         )
+        .values("type")
+        .annotate(n=Count("pk"))
     )
     member_count = Membership.objects.filter(
         on_date_q(min(today, dt.date(year, 12, 31))), organization_id__in=ids
@@ -172,9 +185,6 @@ def dashboard_data(
         oldest=Min("computed_at")
     )
 
-    month_types: dict[int, dict[int, dict[str, int]]] = defaultdict(dict)
-    for r in stat_rows:
-        month_types[r["organization_id"]][r["month"]] = r["sessions_by_type"]
     groups_of: dict[int, list[int]] = defaultdict(list)
     for o in orgs:
         if o.type == OrgType.GROUP:
@@ -187,17 +197,24 @@ def dashboard_data(
         if o.type != OrgType.BRANCH:
             continue
         snap = snapshots.get(o.pk)
-        cells = _heat_cells(
-            month_types.get(o.pk, {}),
-            [month_types.get(g, {}) for g in groups_of[o.pk]],
-            year,
-            today,
-        )
         risky = bool(
             snap and (not snap.five_good or any(v == "at_risk" for v in snap.forecasts.values()))
         )
-        branches.append(
-            BranchRow(o, snap, cells, risky, by_path.get(o.path[: -Organization.steplen]))
+        branches.append(BranchRow(o, snap, [], risky, by_path.get(o.path[: -Organization.steplen])))
+    # Branches at risk first, then in tree order.
+    heat = sorted(branches, key=lambda b: (not b.at_risk, b.organization.path))
+    heat = heat if heat_limit is None else heat[:heat_limit]
+    heat_ids = [b.organization.pk for b in heat]
+    heat_ids += [g for b in heat for g in groups_of[b.organization.pk]]
+    month_types: dict[int, dict[int, dict[str, int]]] = defaultdict(dict)
+    for org_id, month, kinds in MonthStat.objects.filter(
+        organization_id__in=heat_ids, year=year
+    ).values_list("organization_id", "month", "sessions_by_type"):
+        month_types[org_id][month] = kinds
+    for b in heat:
+        pk = b.organization.pk
+        b.cells = _heat_cells(
+            month_types.get(pk, {}), [month_types.get(g, {}) for g in groups_of[pk]], year, today
         )
 
     shares: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -206,10 +223,7 @@ def dashboard_data(
             if outcome in ("met", "not_met"):
                 shares[rid][1] += 1
                 shares[rid][0] += outcome == "met"
-    types: dict[str, int] = defaultdict(int)
-    for r in stat_rows:
-        for t, n in r["sessions_by_type"].items():
-            types[t] += n
+    types = {r["type"]: r["n"] for r in type_rows}
 
     # The same figures for each child organization (the next level of the drill-down).
     children = []
@@ -244,6 +258,7 @@ def dashboard_data(
         organization=organization,
         year=year,
         branches=branches,
+        heat_branches=heat,
         children=children,
         member_count=member_count,
         rule_shares=sorted((rid, met, n) for rid, (met, n) in shares.items()),

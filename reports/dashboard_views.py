@@ -114,7 +114,7 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     org = _reviewed_org(request)
     year = _year(request)
-    data = dashboard_data(organization=org, year=year)
+    data = dashboard_data(organization=org, year=year, heat_limit=None)
     name = f"{org.code}-{year}"
     if table == "heatmap":
         headers = ["编码", "党支部", *[f"{m}月" for m in MONTHS]]
@@ -130,7 +130,7 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
                     for c in b.cells
                 ],
             ]
-            for b in data.branches
+            for b in data.heat_branches
         ]
         return _xlsx(f"三会一课热力图-{name}.xlsx", {"三会一课": (headers, rows)})
     if table == "branches":
