@@ -38,7 +38,9 @@ def _refresh_on_commit(sender, session_ids, **kwargs) -> None:
     from .tasks import refresh_after_attendance
 
     ids = list(session_ids)
-    transaction.on_commit(lambda: refresh_after_attendance.delay(ids))
+    # Robust: the attendance is saved; if Redis is down the refresh is not queued, the
+    # secretary still gets her page, and the nightly refresh catches up.
+    transaction.on_commit(lambda: refresh_after_attendance.delay(ids), robust=True)
 
 
 def _refresh_demo(result, rng) -> None:

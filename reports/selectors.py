@@ -222,11 +222,19 @@ class RunProgress:
 
 
 def run_progress(run_id: str) -> RunProgress | None:
-    meta = cache.get(run_key(run_id))
-    if meta is None:
+    """The run's progress, or None (no run, or the cache (Redis) is unavailable)."""
+    from redis.exceptions import RedisError
+
+    if not run_id:
         return None
-    keys = {run_key(run_id, org_id): org_id for org_id in meta["org_ids"]}
-    found = cache.get_many(list(keys))
+    try:
+        meta = cache.get(run_key(run_id))
+        if meta is None:
+            return None
+        keys = {run_key(run_id, org_id): org_id for org_id in meta["org_ids"]}
+        found = cache.get_many(list(keys))
+    except RedisError:
+        return None
     return RunProgress(
         run_id=run_id,
         root_id=meta["root_id"],

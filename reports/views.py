@@ -68,7 +68,13 @@ def generate(request: HttpRequest, code: str) -> HttpResponse:
         form = AnnualRunForm(request.POST)
         if form.is_valid():
             year, send = form.cleaned_data["year"], form.cleaned_data["send"]
-            run_id = services.run_start(root=org, year=year, send=send, by=request.user)
+            from redis.exceptions import RedisError
+
+            try:
+                run_id = services.run_start(root=org, year=year, send=send, by=request.user)
+            except RedisError:
+                messages.error(request, _("任务队列暂不可用，请稍后再试"))
+                return redirect(request.path)
             # After commit: a worker must find everything this request wrote. Robust: in
             # the embedded default (eager Celery) a failing organization is logged and shown
             # on the progress, not turned into a server error.

@@ -9,7 +9,11 @@ DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"].setdefault("OPTIONS", {})["pool"] = env.bool("DATABASE_POOL", default=True)
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = (
+    {"timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0)}
+    if env.bool("DATABASE_POOL", default=True)
+    else False
+)
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # The read replica, when DATABASE_REPLICA_URL is set (base.py, docs/scaling.md).
 DATABASES.update(replica_databases(DATABASES["default"]))

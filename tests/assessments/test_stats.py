@@ -95,3 +95,27 @@ def test_the_nightly_refresh_is_scheduled(db):
 
     task = PeriodicTask.objects.get(task="assessments.tasks.refresh_all")
     assert (task.crontab.hour, task.crontab.minute) == ("1", "30")
+
+
+def test_attendance_is_saved_even_when_the_refresh_cannot_be_queued(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Redis down: the save succeeds; the nightly refresh catches up (found by make drills)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from assessments import tasks
+
+    def broken(*args, **kwargs):
+        raise RedisConnectionError("Redis is down")
+
+    monkeypatch.setattr(tasks.refresh_after_attendance, "delay", broken)
+    session = make_session(refreshed(cast.branch_a), date=dt.date(2025, 3, 5))
+    with django_capture_on_commit_callbacks(execute=True):
+        take(session, {})
+    assert session.entries.count() == 2
+
+
+def test_the_server_error_page_speaks_chinese():
+    from django.template.loader import render_to_string
+
+    assert "服务暂时不可用" in render_to_string("500.html")

@@ -220,3 +220,16 @@ def test_verdict_pages_export_to_excel(cast, year_2025):
         ("reports:member_verdicts_xlsx", {"member_no": "A002"}),
     ):
         assert cast.client("secretary_b").get(reverse(name, kwargs=kwargs)).status_code == 404
+
+
+def test_annual_progress_without_redis_is_not_a_server_error(monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from reports import selectors
+
+    def broken(*args, **kwargs):
+        raise RedisConnectionError("Redis is down")
+
+    monkeypatch.setattr(selectors.cache, "get", broken)
+    assert selectors.run_progress("") is None
+    assert selectors.run_progress("some-run") is None
