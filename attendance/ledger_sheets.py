@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Model, Sum
+from django.db.models import F, Model, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -772,19 +773,21 @@ def apply_attendance(ctx: ImportContext) -> dict[str, int]:
     _insert(MakeUp, ("entry", "date", "note", "created_by", "created_at"), makeup_new)
     MakeUp.objects.bulk_update(makeup_moved, ["date"], batch_size=1000)
 
-    changed_sessions = []
-    for session in sessions.values():
-        if session.pk not in touched and session.attendance_taken_at is not None:
-            continue
-        if session.attendance_taken_at is None:
-            session.attendance_taken_at = now
-        if session.pk in touched:
-            # Attendance pages holding the old version must reload before saving.
-            session.attendance_version += 1
-        changed_sessions.append(session)
-    StudySession.objects.bulk_update(
-        changed_sessions, ["attendance_taken_at", "attendance_version"], batch_size=1000
-    )
+    # Two statements rather than bulk_update, whose CASE per session cost 2.3 s for 4,000
+    # new sessions. Attendance pages holding the old version must reload before saving.
+    bumped = [s.pk for s in sessions.values() if s.pk in touched]
+    untaken = [
+        s.pk for s in sessions.values() if s.pk not in touched and s.attendance_taken_at is None
+    ]
+    for chunk in _chunks(bumped):
+        StudySession.objects.filter(pk__in=chunk).update(
+            attendance_taken_at=Coalesce(F("attendance_taken_at"), Value(now)),
+            attendance_version=F("attendance_version") + 1,
+        )
+    for chunk in _chunks(untaken):
+        StudySession.objects.filter(pk__in=chunk, attendance_taken_at__isnull=True).update(
+            attendance_taken_at=now
+        )
     attendance_changed.send(sender=StudySession, session_ids=[s.pk for s in sessions.values()])
     updated = sum(len(ids) for ids in updates.values())
     return {"created": len(new_entries), "updated": updated, "deleted": len(stale_ids)}

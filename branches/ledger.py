@@ -114,13 +114,24 @@ class ImportResult:
 
 
 def read_workbook(source: str | Path | IO[bytes]) -> dict[str, Sheet]:
-    """All sheets as rows keyed by header; blank rows skipped. Raises LedgerRejected."""
-    from openpyxl import load_workbook
+    """All sheets as rows keyed by header; blank rows skipped. Raises LedgerRejected.
+
+    Read with calamine (Rust): openpyxl's read-only parse was half of the time of a
+    100,000-row import (BENCHMARKS.md). The header is the sheet's first row and row numbers
+    are the ones Excel shows; an empty cell is None, as openpyxl gave it."""
+    from python_calamine import CalamineWorkbook
 
     _refuse_bombs(source)
     try:
-        workbook = load_workbook(source, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        if isinstance(source, str | Path):
+            workbook = CalamineWorkbook.from_path(str(source))
+        else:
+            workbook = CalamineWorkbook.from_filelike(source)
+        grids = [
+            (name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+            for name in workbook.sheet_names
+        ]
+    except Exception as exc:  # calamine raises several kinds for a broken file
         raise LedgerRejected(
             [
                 LedgerError(
@@ -133,21 +144,21 @@ def read_workbook(source: str | Path | IO[bytes]) -> dict[str, Sheet]:
             ]
         ) from exc
     sheets: dict[str, Sheet] = {}
-    try:
-        for ws in workbook.worksheets:
-            rows = ws.iter_rows(values_only=True)
-            header_row = next(rows, None)
-            headers = [str(h).strip() if h is not None else "" for h in (header_row or ())]
-            parsed: list[Row] = []
-            for number, values in enumerate(rows, start=2):
-                if values is None or all(v is None or str(v).strip() == "" for v in values):
-                    continue
-                parsed.append(
-                    Row(number, {h: v for h, v in zip(headers, values, strict=False) if h})
-                )
-            sheets[ws.title.strip()] = Sheet(ws.title.strip(), parsed, headers)
-    finally:
-        workbook.close()
+    for title, grid in grids:
+        header_row = grid[0] if grid else ()
+        headers = [str(h).strip() for h in header_row]
+        parsed: list[Row] = []
+        for number, values in enumerate(grid[1:], start=2):
+            cells = {
+                h: v
+                for h, v in zip(headers, values, strict=False)
+                if h and not (isinstance(v, str) and v.strip() == "")
+            }
+            # A row with text only under a column without a header is not blank: the
+            # handlers then report its missing fields instead of skipping it silently.
+            if cells or any(not (isinstance(v, str) and v.strip() == "") for v in values):
+                parsed.append(Row(number, cells))
+        sheets[title.strip()] = Sheet(title.strip(), parsed, headers)
     return sheets
 
 
