@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from branches.models import DEFAULT_PROFILE_NAME, Organization, OrgType
@@ -68,7 +69,7 @@ class Context:
     metrics: Metrics
     options: dict[str, Any]
 
-    @property
+    @cached_property
     def study_types(self) -> frozenset[str]:
         return frozenset(self.options.get("study_types") or [])
 
@@ -1040,14 +1041,28 @@ def _assess(*, root: Organization, year: int, today: dt.date | None, members: bo
     def profile_for(name: str) -> RuleProfile:
         return profiles.get(name) or profiles[DEFAULT_PROFILE_NAME]
 
+    # Per profile, once: its context and enabled rules (not a related manager per member).
+    prepared: dict[str, tuple[RuleProfile, Context, list[Rule], list[Rule]]] = {}
+
+    def prepare(name: str) -> tuple[RuleProfile, Context, list[Rule], list[Rule]]:
+        if name not in prepared:
+            profile = profile_for(name)
+            rules = [r for r in profile.rules.all() if r.enabled]
+            prepared[name] = (
+                profile,
+                Context(m, profile.options),
+                [r for r in rules if r.scope == "org"],
+                [r for r in rules if r.scope == "member"],
+            )
+        return prepared[name]
+
     org_results = []
     for org in m.organizations:
-        profile = profile_for(m.profile_names[org.pk])
-        ctx = Context(m, profile.options)
+        profile, ctx, org_rules, _ = prepare(m.profile_names[org.pk])
         verdicts = [
             EVALUATORS[r.kind](r, org, ctx)
-            for r in profile.rules.all()
-            if r.enabled and r.scope == "org" and org.type in r.applies_to.get("org_types", [])
+            for r in org_rules
+            if org.type in r.applies_to.get("org_types", [])
         ]
         rate, n = session_rates(m.sessions_by_org.get(org.pk, []), ctx.study_types, profile.options)
         org_results.append(OrgResult(org, profile.name, profile.version, verdicts, n, rate))
@@ -1055,12 +1070,11 @@ def _assess(*, root: Organization, year: int, today: dt.date | None, members: bo
     member_results = []
     if members:
         for info in m.members.values():
-            profile = profile_for(m.member_profile(info))
-            ctx = Context(m, profile.options)
+            profile, ctx, _, member_rules = prepare(m.member_profile(info))
             verdicts = [
                 EVALUATORS[r.kind](r, info, ctx)
-                for r in profile.rules.all()
-                if r.enabled and r.scope == "member" and _member_matches(info, r.applies_to)
+                for r in member_rules
+                if _member_matches(info, r.applies_to)
             ]
             counts = m.entry_counts(ctx.study_types).get(info.id, {})
             member_results.append(
