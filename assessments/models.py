@@ -230,6 +230,9 @@ class VerdictSnapshot(models.Model):
     avg_participation = models.FloatField(null=True)
     outcomes = models.JSONField(default=dict)
     forecasts = models.JSONField(default=dict)
+    # Needs attention: 五好 not met, or a rule forecast to miss at the current pace. Kept as a
+    # column so that a dashboard of 2,000 branches counts and orders them in the database.
+    at_risk = models.BooleanField(default=False)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -240,6 +243,10 @@ class VerdictSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.year}"
+
+    @staticmethod
+    def needs_attention(five_good: bool, forecasts: dict) -> bool:
+        return not five_good or any(v == "at_risk" for v in forecasts.values())
 
 
 class MemberSnapshot(models.Model):

@@ -82,6 +82,8 @@ def refresh_snapshots(
         )
         for r in a.organizations
     ]
+    for snap in orgs:
+        snap.at_risk = VerdictSnapshot.needs_attention(snap.five_good, snap.forecasts)
     members = []
     for r in a.members:
         if not r.member.enrolled_at_end:
@@ -123,6 +125,7 @@ def refresh_snapshots(
                 "avg_participation",
                 "outcomes",
                 "forecasts",
+                "at_risk",
                 "computed_at",
             ],
         )

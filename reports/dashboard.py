@@ -7,7 +7,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
 from assessments.models import MemberSnapshot, MonthStat, VerdictSnapshot
@@ -64,8 +65,12 @@ class BranchRow:
 class DashboardData:
     organization: Organization
     year: int
+    # Every branch of the subtree in tree order for the exports (heat_limit=None); on the
+    # page only the heat map's rows.
     branches: list[BranchRow]
     heat_branches: list[BranchRow]
+    branch_count: int
+    at_risk_count: int
     children: list[tuple[Organization, dict]]
     member_count: int
     rule_shares: list[tuple[str, int, int]]  # (rule id, met, applicable)
@@ -78,10 +83,6 @@ class DashboardData:
     stats_updated: dt.datetime | None
     verdicts_computed: dt.datetime | None
     average_participation: float | None = None
-
-
-def _subtree(org: Organization) -> list[Organization]:
-    return list(Organization.objects.filter(path__startswith=org.path).order_by("path"))
 
 
 def _heat_cells(
@@ -138,137 +139,172 @@ def dashboard_data(
     today: dt.date | None = None,
     heat_limit: int | None = HEATMAP_ROWS,
 ) -> DashboardData:
+    """The figures of a subtree, summed in the database: a constant number of queries, and
+    Python work that grows with the rows shown (children, heat map) rather than the tree.
+    The subtree is joined by path (never a list of thousands of ids in the SQL)."""
     today = today or timezone.localdate()
-    orgs = _subtree(organization)
-    by_id = {o.pk: o for o in orgs}
-    by_path = {o.path: o for o in orgs}
-    ids = list(by_id)
-    snapshots = {
-        s.organization_id: s
-        for s in VerdictSnapshot.objects.filter(organization_id__in=ids, year=year)
-    }
-    last_year = list(
-        VerdictSnapshot.objects.filter(
-            organization_id__in=ids, year=year - 1, organization__type=OrgType.BRANCH
-        ).values_list("five_good", flat=True)
+    path, step = organization.path, Organization.steplen
+    in_subtree = Q(organization__path__startswith=path)
+    branch_orgs = Organization.objects.filter(path__startswith=path, type=OrgType.BRANCH)
+    branch_snaps = VerdictSnapshot.objects.filter(
+        in_subtree, year=year, organization__type=OrgType.BRANCH
     )
-    # Month figures and session types are summed in the database, not row by row here.
-    stat_rows = list(
-        MonthStat.objects.filter(organization_id__in=ids, year=year)
-        .values("month")
-        .annotate(rate_sum=Sum("rate_sum"), rated_sessions=Sum("rated_sessions"))
-    )
-    last_stats = list(
-        MonthStat.objects.filter(organization_id__in=ids, year=year - 1)
-        .values("month")
-        .annotate(rate_sum=Sum("rate_sum"), rated_sessions=Sum("rated_sessions"))
-    )
-    type_rows = (
-        StudySession.objects.filter(
-            organization__path__startswith=organization.path, date__year=year
-        )
-        .values("type")
+
+    # Branch figures per child organization (the next level of the drill-down); the
+    # subtree's totals are their sums.
+    prefix_len = len(path) + step
+    counts = dict(
+        branch_orgs.annotate(prefix=Substr("path", 1, prefix_len))
+        .order_by()
+        .values("prefix")
         .annotate(n=Count("pk"))
+        .values_list("prefix", "n")
     )
-    member_count = Membership.objects.filter(
-        on_date_q(min(today, dt.date(year, 12, 31))), organization_id__in=ids
-    ).aggregate(n=Count("member_id", distinct=True))["n"]
-    at_risk = list(
-        MemberSnapshot.objects.filter(organization_id__in=ids, year=year, at_risk=True)
-        .select_related("member", "organization")
-        .order_by("organization__path", "member__member_no")[:200]
-    )
-    freshness = MonthStat.objects.filter(organization_id__in=ids, year=year).aggregate(
-        latest=Max("updated_at")
-    )
-    computed = VerdictSnapshot.objects.filter(organization_id__in=ids, year=year).aggregate(
-        oldest=Min("computed_at")
-    )
-
-    groups_of: dict[int, list[int]] = defaultdict(list)
-    for o in orgs:
-        if o.type == OrgType.GROUP:
-            parent = by_path.get(o.path[: -Organization.steplen])
-            if parent is not None:
-                groups_of[parent.pk].append(o.pk)
-
-    branches = []
-    for o in orgs:
-        if o.type != OrgType.BRANCH:
-            continue
-        snap = snapshots.get(o.pk)
-        risky = bool(
-            snap and (not snap.five_good or any(v == "at_risk" for v in snap.forecasts.values()))
+    figures = {
+        r["prefix"]: r
+        for r in branch_snaps.annotate(prefix=Substr("organization__path", 1, prefix_len))
+        .order_by()
+        .values("prefix")
+        .annotate(
+            five_good=Count("pk", filter=Q(five_good=True)),
+            at_risk=Count("pk", filter=Q(at_risk=True)),
+            rate_sum=Sum("avg_participation"),
+            rated=Count("avg_participation"),
         )
-        branches.append(BranchRow(o, snap, [], risky, by_path.get(o.path[: -Organization.steplen])))
-    # Branches at risk first, then in tree order.
-    heat = sorted(branches, key=lambda b: (not b.at_risk, b.organization.path))
-    heat = heat if heat_limit is None else heat[:heat_limit]
-    heat_ids = [b.organization.pk for b in heat]
-    heat_ids += [g for b in heat for g in groups_of[b.organization.pk]]
-    month_types: dict[int, dict[int, dict[str, int]]] = defaultdict(dict)
-    for org_id, month, kinds in MonthStat.objects.filter(
-        organization_id__in=heat_ids, year=year
-    ).values_list("organization_id", "month", "sessions_by_type"):
-        month_types[org_id][month] = kinds
-    for b in heat:
-        pk = b.organization.pk
-        b.cells = _heat_cells(
-            month_types.get(pk, {}), [month_types.get(g, {}) for g in groups_of[pk]], year, today
+    }
+    child_orgs = list(
+        Organization.objects.filter(path__startswith=path, depth=organization.depth + 1).order_by(
+            "path"
         )
-
-    shares: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for b in branches:
-        for rid, outcome in (b.snapshot.outcomes if b.snapshot else {}).items():
-            if outcome in ("met", "not_met"):
-                shares[rid][1] += 1
-                shares[rid][0] += outcome == "met"
-    types = {r["type"]: r["n"] for r in type_rows}
-
-    # The same figures for each child organization (the next level of the drill-down).
+    )
+    child_snaps = {
+        s.organization_id: s
+        for s in VerdictSnapshot.objects.filter(organization__in=child_orgs, year=year)
+    }
     children = []
-    for child in orgs:
-        if child.depth != organization.depth + 1:
-            continue
-        mine = [b for b in branches if b.organization.path.startswith(child.path)]
-        rates = [
-            b.snapshot.avg_participation
-            for b in mine
-            if b.snapshot and b.snapshot.avg_participation is not None
-        ]
+    for child in child_orgs:
+        f = figures.get(child.path, {})
         children.append(
             (
                 child,
                 {
-                    "branches": len(mine),
-                    "five_good": sum(1 for b in mine if b.snapshot and b.snapshot.five_good),
-                    "at_risk": sum(1 for b in mine if b.at_risk),
-                    "participation": sum(rates) / len(rates) if rates else None,
-                    "snapshot": snapshots.get(child.pk),
+                    "branches": counts.get(child.path, 0),
+                    "five_good": f.get("five_good", 0),
+                    "at_risk": f.get("at_risk", 0),
+                    "participation": f["rate_sum"] / f["rated"] if f.get("rated") else None,
+                    "snapshot": child_snaps.get(child.pk),
                 },
             )
         )
+    branch_count = sum(counts.values())
+    rate_sum = sum(f["rate_sum"] or 0.0 for f in figures.values())
+    rated = sum(f["rated"] for f in figures.values())
 
-    rates = [
-        b.snapshot.avg_participation
-        for b in branches
-        if b.snapshot and b.snapshot.avg_participation is not None
+    shares: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for outcomes in branch_snaps.values_list("outcomes", flat=True):
+        for rid, outcome in outcomes.items():
+            if outcome in ("met", "not_met"):
+                share = shares[rid]
+                share[1] += 1
+                share[0] += outcome == "met"
+    last_year = VerdictSnapshot.objects.filter(
+        in_subtree, year=year - 1, organization__type=OrgType.BRANCH
+    ).aggregate(five_good=Count("pk", filter=Q(five_good=True)), n=Count("pk"))
+
+    month_sums = {"rate_sum": Sum("rate_sum"), "rated_sessions": Sum("rated_sessions")}
+    stat_rows = list(
+        MonthStat.objects.filter(in_subtree, year=year)
+        .order_by()
+        .values("month")
+        .annotate(**month_sums, latest=Max("updated_at"))
+    )
+    last_stats = list(
+        MonthStat.objects.filter(in_subtree, year=year - 1)
+        .order_by()
+        .values("month")
+        .annotate(**month_sums)
+    )
+    type_rows = (
+        StudySession.objects.filter(organization__path__startswith=path, date__year=year)
+        .order_by()
+        .values("type")
+        .annotate(n=Count("pk"))
+    )
+    member_count = Membership.objects.filter(
+        on_date_q(min(today, dt.date(year, 12, 31))), in_subtree
+    ).aggregate(n=Count("member_id", distinct=True))["n"]
+    at_risk_qs = (
+        MemberSnapshot.objects.filter(in_subtree, year=year, at_risk=True)
+        .select_related("member", "organization")
+        .order_by("organization__path", "member__member_no")
+    )
+    at_risk = list(at_risk_qs if heat_limit is None else at_risk_qs[:200])
+    computed = VerdictSnapshot.objects.filter(in_subtree, year=year).aggregate(
+        oldest=Min("computed_at")
+    )
+
+    # The heat map: branches needing attention first, then in tree order.
+    risky = VerdictSnapshot.objects.filter(organization=OuterRef("pk"), year=year, at_risk=True)
+    heat_orgs = branch_orgs.annotate(risky=Exists(risky)).order_by("-risky", "path")
+    if heat_limit is not None:
+        heat_orgs = heat_orgs[:heat_limit]
+    heat_orgs = list(heat_orgs)
+    heat_ids = [o.pk for o in heat_orgs]
+    snapshots = {
+        s.organization_id: s
+        for s in VerdictSnapshot.objects.filter(organization_id__in=heat_ids, year=year)
+    }
+    parents = {
+        o.path: o for o in Organization.objects.filter(path__in={o.path[:-step] for o in heat_orgs})
+    }
+    groups_of: dict[int, list[int]] = defaultdict(list)
+    by_path = {o.path: o.pk for o in heat_orgs}
+    for pk, group_path in (
+        Organization.objects.filter(path__startswith=path, type=OrgType.GROUP)
+        .annotate(parent_path=Substr("path", 1, Length("path") - step))
+        .filter(parent_path__in=list(by_path))
+        .values_list("pk", "path")
+    ):
+        groups_of[by_path[group_path[:-step]]].append(pk)
+    month_types: dict[int, dict[int, dict[str, int]]] = defaultdict(dict)
+    for org_id, month, kinds in MonthStat.objects.filter(
+        organization_id__in=heat_ids + [g for gs in groups_of.values() for g in gs], year=year
+    ).values_list("organization_id", "month", "sessions_by_type"):
+        month_types[org_id][month] = kinds
+    heat = [
+        BranchRow(
+            o,
+            snapshots.get(o.pk),
+            _heat_cells(
+                month_types.get(o.pk, {}),
+                [month_types.get(g, {}) for g in groups_of[o.pk]],
+                year,
+                today,
+            ),
+            o.risky,
+            parents.get(o.path[:-step]),
+        )
+        for o in heat_orgs
     ]
     return DashboardData(
         organization=organization,
         year=year,
-        branches=branches,
+        branches=sorted(heat, key=lambda b: b.organization.path),
         heat_branches=heat,
+        branch_count=branch_count,
+        at_risk_count=sum(f["at_risk"] for f in figures.values()),
         children=children,
         member_count=member_count,
         rule_shares=sorted((rid, met, n) for rid, (met, n) in shares.items()),
-        five_good=(sum(1 for b in branches if b.snapshot and b.snapshot.five_good), len(branches)),
-        five_good_last_year=(sum(1 for f in last_year if f), len(last_year)),
+        five_good=(sum(f["five_good"] for f in figures.values()), branch_count),
+        five_good_last_year=(last_year["five_good"], last_year["n"]),
         participation_by_month=_participation(stat_rows, lambda r: r["month"]),
         participation_last_year=_participation(last_stats, lambda r: r["month"]),
-        sessions_by_type=dict(sorted(types.items(), key=lambda kv: -kv[1])),
+        sessions_by_type=dict(
+            sorted(((r["type"], r["n"]) for r in type_rows), key=lambda kv: -kv[1])
+        ),
         members_at_risk=at_risk,
-        stats_updated=freshness["latest"],
+        stats_updated=max((r["latest"] for r in stat_rows), default=None),
         verdicts_computed=computed["oldest"],
-        average_participation=sum(rates) / len(rates) if rates else None,
+        average_participation=rate_sum / rated if rated else None,
     )

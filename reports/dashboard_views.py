@@ -78,7 +78,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "ancestors": ancestors,
             "months": MONTHS,
-            "at_risk_branches": [b for b in data.branches if b.at_risk],
+            # At most the heat map's rows (those at risk come first there); the count says
+            # how many there are in all.
+            "at_risk_branches": [b for b in data.heat_branches if b.at_risk],
         },
     )
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from assessments.stats import refresh_subtree
 from branches.demo import seed_demo
 from branches.models import Organization
+from reports.dashboard import HEATMAP_ROWS
 from tests.assessments.test_definitions import held, monthly_days
 from tests.conftest import refreshed
 
@@ -41,7 +42,7 @@ def get(client, **params):
 def test_reviewer_sees_the_figures_of_the_subtree(cast, year_2025):
     response = get(cast.client("reviewer"), org="JG")
     data = response.context["data"]
-    assert len(data.branches) == 2 and data.member_count == 4
+    assert data.branch_count == 2 and data.member_count == 4
     assert data.five_good == (1, 2)  # branch A: 4 absences in 6 sessions brings it under 80%
     shares = {rid: (met, n) for rid, met, n in data.rule_shares}
     assert shares["FJ-B1"] == (1, 2)
@@ -65,6 +66,22 @@ def test_reviewer_sees_the_figures_of_the_subtree(cast, year_2025):
     assert data.participation_by_month[0] is not None
     html = response.content.decode()
     assert "三会一课热力图" in html and "echarts.min.js" in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_heat_map_lists_branches_needing_attention_first(cast, year_2025):
+    from reports.dashboard import dashboard_data
+
+    data = dashboard_data(organization=refreshed(cast.root), year=2025, heat_limit=1)
+    # Branch B comes first in the tree, but branch A misses 五好 and needs attention.
+    assert [b.organization.code for b in data.heat_branches] == ["JG-01-01"]
+    assert data.branch_count == 2 and data.at_risk_count == 1
+    [(child, figures)] = data.children
+    assert child.code == "JG-01"
+    assert (figures["branches"], figures["five_good"], figures["at_risk"]) == (2, 1, 1)
+    everything = dashboard_data(organization=refreshed(cast.root), year=2025, heat_limit=None)
+    assert [b.organization.code for b in everything.branches] == ["JG-01-01", "JG-01-02"]
+    assert {b.parent.code for b in everything.branches} == {"JG-01"}
 
 
 @time_machine.travel(NOW, tick=False)
@@ -164,7 +181,9 @@ def test_dashboard_queries_do_not_grow_with_the_tree(
     root = Organization.objects.get(code="JG")
     with django_assert_max_num_queries(22) as captured:
         response = client.get(reverse("reports:dashboard"), {"org": root.code, "year": 2026})
-    assert len(response.context["data"].branches) == branches
+    data = response.context["data"]
+    assert data.branch_count == branches
+    assert len(data.heat_branches) == min(branches, HEATMAP_ROWS)
     _QUERIES[branches] = len(captured.captured_queries)
     if len(_QUERIES) == 2:
         assert _QUERIES[10] == _QUERIES[500]
