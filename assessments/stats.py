@@ -58,6 +58,7 @@ def refresh_month_stats(*, root: Organization, year: int) -> int:
         # Replace the subtree's rows for the year: months without sessions any more disappear.
         MonthStat.objects.filter(organization_id__in=org_ids, year=year).delete()
         MonthStat.objects.bulk_create(list(rows.values()), batch_size=2000)
+        transaction.on_commit(_statistics_changed)
     return len(rows)
 
 
@@ -129,6 +130,7 @@ def refresh_snapshots(
                 "computed_at",
             ],
         )
+        transaction.on_commit(_statistics_changed)
         MemberSnapshot.objects.bulk_create(
             members,
             batch_size=5000,
@@ -144,6 +146,13 @@ def refresh_snapshots(
             ],
         )
     return len(orgs), len(members)
+
+
+def _statistics_changed() -> None:
+    """Cached dashboards (reports.dashboard) are keyed on this generation."""
+    from reports.dashboard import bump_statistics_generation
+
+    bump_statistics_generation()
 
 
 def refresh_subtree(*, root: Organization, year: int) -> None:

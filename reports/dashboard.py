@@ -4,16 +4,31 @@ VerdictSnapshot, MemberSnapshot): a constant number of queries whatever the subt
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.core.cache import cache
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Sum,
+)
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from assessments.models import MemberSnapshot, MonthStat, VerdictSnapshot
 from attendance.models import StudySession
 from branches.models import Membership, Organization, OrgType, on_date_q
+
+logger = logging.getLogger(__name__)
 
 MONTHS = list(range(1, 13))
 QUARTER_END = {3: (1, 2, 3), 6: (4, 5, 6), 9: (7, 8, 9), 12: (10, 11, 12)}
@@ -125,6 +140,68 @@ def _participation(rows, key) -> list[float | None]:
         s[0] += r["rate_sum"]
         s[1] += r["rated_sessions"]
     return [(sums[m][0] / sums[m][1]) if sums.get(m) and sums[m][1] else None for m in MONTHS]
+
+
+# The rendered figures of a dashboard are cached under a key that changes whenever the
+# statistics of the subtree are refreshed (the latest MonthStat and VerdictSnapshot write
+# times, and their counts), so a reviewer never sees figures older than the tables they come
+# from; live counts that do not come from those tables (members on the roll, sessions by
+# type) may lag by at most this long.
+DASHBOARD_CACHE_SECONDS = 300
+
+
+def dashboard_cache_key(
+    organization: Organization, year: int, today: dt.date | None = None
+) -> str | None:
+    """None when the cache is down (then nothing is cached)."""
+    generation = statistics_generation()
+    if generation is None:
+        return None
+    today = today or timezone.localdate()
+    raw = f"{organization.pk}:{organization.path}:{year}:{today}:{get_language()}:{generation}"
+    return "dashboard:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+GENERATION_KEY = "dashboard:statistics-generation"
+
+
+def statistics_generation() -> int | None:
+    """A number that changes every time the statistics tables are written
+    (assessments.stats calls bump_statistics_generation after each refresh commits)."""
+    try:
+        value = cache.get(GENERATION_KEY)
+        if value is None:
+            # Evicted or never set: start from the clock, never from a number used before.
+            cache.add(GENERATION_KEY, time.time_ns(), None)
+            value = cache.get(GENERATION_KEY)
+        return value
+    except Exception:  # noqa: BLE001 - without the cache there is nothing to invalidate
+        return None
+
+
+def bump_statistics_generation() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # not set yet
+        cache.add(GENERATION_KEY, time.time_ns(), None)
+    except Exception:  # noqa: BLE001
+        logger.warning("dashboard cache unavailable", exc_info=True)
+
+
+def cache_get(key: str):
+    """The cache is an optimisation: with Redis down the page is computed, not refused."""
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - any cache failure means a miss
+        logger.warning("dashboard cache unavailable", exc_info=True)
+        return None
+
+
+def cache_set(key: str, value, seconds: int) -> None:
+    try:
+        cache.set(key, value, seconds)
+    except Exception:  # noqa: BLE001
+        logger.warning("dashboard cache unavailable", exc_info=True)
 
 
 # The heat map on the page shows the branches that most need attention; the Excel export

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from attendance.models import AttendanceEntry, StudySession
@@ -15,7 +16,14 @@ from branches.models import Organization
 from branches.selectors import organizations_visible_to, scope_for
 from portal.db_router import use_replica
 
-from .dashboard import MONTHS, dashboard_data
+from .dashboard import (
+    DASHBOARD_CACHE_SECONDS,
+    MONTHS,
+    cache_get,
+    cache_set,
+    dashboard_cache_key,
+    dashboard_data,
+)
 
 MAX_REGISTER_SESSIONS = 400
 
@@ -48,12 +56,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     org = _reviewed_org(request)
     year = _year(request)
-    data = dashboard_data(organization=org, year=year)
     ancestors = [
         a
         for a in Organization.objects.get_ancestors(org)
         if scope_for(request.user).can_review_path(a.path)
     ]
+    key = dashboard_cache_key(org, year)
+    body = cache_get(key) if key else None
+    if body is None:
+        body = _dashboard_body(org, year)
+        if key:
+            cache_set(key, body, DASHBOARD_CACHE_SECONDS)
+    return render(
+        request,
+        "reports/dashboard.html",
+        {"org": org, "year": year, "ancestors": ancestors, "body": body},
+    )
+
+
+def _dashboard_body(org: Organization, year: int) -> str:
+    data = dashboard_data(organization=org, year=year)
     chart = {
         "months": [f"{m}月" for m in MONTHS],
         "participation": [
@@ -68,15 +90,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "rule_shares": [round(100 * met / n, 1) if n else None for _, met, n in data.rule_shares],
         "year": year,
     }
-    return render(
-        request,
-        "reports/dashboard.html",
+    return render_to_string(
+        "reports/_dashboard_body.html",
         {
             "data": data,
             "org": org,
             "year": year,
             "chart": chart,
-            "ancestors": ancestors,
             "months": MONTHS,
             # At most the heat map's rows (those at risk come first there); the count says
             # how many there are in all.

@@ -14,9 +14,8 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # One test database per run, so that runs side by side (two checkouts, CI and a developer)
 # never drop each other's database.
-DATABASES["default"]["TEST"] = {
-    "NAME": env("TEST_DATABASE_NAME", default=f"test_xuexi_{os.getpid()}")
-}
+TEST_DATABASE_NAME = env("TEST_DATABASE_NAME", default=f"test_xuexi_{os.getpid()}")
+DATABASES["default"]["TEST"] = {"NAME": TEST_DATABASE_NAME}
 # No "replica" alias in tests, even with DATABASE_REPLICA_URL set: a test mirror is a second
 # connection that cannot see a test's uncommitted rows, and pytest-django refuses queries to
 # aliases a test did not ask for. Without the alias the router leaves everything on "default";
@@ -31,8 +30,14 @@ CELERY_TASK_ALWAYS_EAGER = True
 # (tests/reports/worker_settings.py sets CELERY_TASK_DEFAULT_QUEUE, and the tasks its worker
 # fans out must land there too). tests/portal/test_queues.py checks the production routes.
 CELERY_TASK_ROUTES = {}
+# Keys prefixed by the test database's name: a test run never reads what an earlier run
+# (whose rows had the same ids) or another run at the same time cached.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": TEST_DATABASE_NAME,
+    }
 }
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -85,6 +85,50 @@ def test_the_heat_map_lists_branches_needing_attention_first(cast, year_2025):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_figures_are_cached_until_the_statistics_are_refreshed(
+    cast, year_2025, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    client = cast.client("reviewer")
+    first = get(client, org="JG")
+    assert first.context["data"].five_good == (1, 2)
+    with django_assert_max_num_queries(8):  # session, user, scope, ancestors; no figures
+        again = get(client, org="JG")
+    body = first.content.decode()
+    body = body[body.index('id="freshness"') : body.index("</main>")]
+    assert "data" not in again.context and body in again.content.decode()
+    # Branch A holds six more sessions without absences: 80% participation, 12 sessions.
+    for month in range(7, 13):
+        held(cast.branch_a, dt.date(2025, month, 12), {})
+    assert b"1 / 2" in get(client, org="JG").content  # not refreshed yet: same figures
+    with django_capture_on_commit_callbacks(execute=True):  # as when the refresh commits
+        refresh_subtree(root=refreshed(cast.root), year=2025)
+    after = get(client, org="JG")
+    assert after.context["data"].five_good == (2, 2)
+    # Another reviewer allowed to see the subtree gets the same figures, a secretary nothing.
+    assert get(cast.client("admin"), org="JG").content.count(b"2 / 2") >= 1
+    assert get(cast.client("secretary_a"), org="JG").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_dashboard_works_without_redis(
+    cast, year_2025, monkeypatch, django_capture_on_commit_callbacks
+):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from reports import dashboard
+
+    def broken(*args, **kwargs):
+        raise RedisConnectionError("Redis is down")
+
+    for name in ("get", "set", "add", "incr"):
+        monkeypatch.setattr(dashboard.cache, name, broken)
+    response = get(cast.client("reviewer"), org="JG")
+    assert response.status_code == 200 and response.context["data"].five_good == (1, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh_subtree(root=refreshed(cast.root), year=2025)  # the bump fails quietly
+
+
+@time_machine.travel(NOW, tick=False)
 def test_drill_down_from_the_committee_to_the_general_branch(cast, year_2025):
     top = get(cast.client("reviewer"), org="JG").context["data"]
     assert [c.code for c, _ in top.children] == ["JG-01"]
