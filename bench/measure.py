@@ -319,6 +319,9 @@ def cmd_queries(args: argparse.Namespace) -> None:
             "queries": max(counts),
             "queries_min": min(counts),
             "inproc_median_s": median(times),
+            # The dashboards are cached until the statistics change: the first request of a
+            # run computes the figures (Redis is emptied before the bench), the others reuse them.
+            "inproc_first_s": times[0],
             "status": sorted(set(statuses)),
         }
 

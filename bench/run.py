@@ -631,6 +631,10 @@ def rows_of(r: dict) -> dict[str, tuple[str, float | None, bool | None]]:
             rows[f"{label}: requests/s"] = (fmt(x["rps"], ".1f"), x["rps"], None)
         if key in q:
             rows[f"{label}: SQL queries/request"] = (str(q[key]["queries"]), q[key]["queries"], None)
+            if "inproc_first_s" in q[key]:
+                first, rest = q[key]["inproc_first_s"] * 1000, q[key]["inproc_median_s"] * 1000
+                rows[f"{label}: one client, in-process ms (first / median)"] = (
+                    f"{first:.0f} / {rest:.0f}", first, None)  # fmt: skip
     pdf = r.get("pdf")
     if pdf:
         for w in (1, 2):
@@ -738,7 +742,21 @@ def machine() -> str:
     except OSError:
         pass
     return (f"{platform.node()}: {os.cpu_count()} cores, {mem}, PostgreSQL {pg_version()}, "
-            f"Python {platform.python_version()}, {dt.datetime.now():%Y-%m-%d %H:%M}")  # fmt: skip
+            f"Python {platform.python_version()}, CPU probe {cpu_probe():.2f} s, "
+            f"{dt.datetime.now():%Y-%m-%d %H:%M}")  # fmt: skip
+
+
+def cpu_probe() -> float:
+    """Seconds for 10 million additions in a Python loop, best of 3: virtual machines of the
+    same name differ in speed by up to 2x, so runs on different days are compared with it."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def main() -> None:
