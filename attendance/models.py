@@ -151,8 +151,15 @@ class EntrySource(models.TextChoices):
 class AttendanceEntry(models.Model):
     """One expected attendee of a session: the frozen list and the status."""
 
-    session = models.ForeignKey(StudySession, on_delete=models.CASCADE, related_name="entries")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendance_entries")
+    # No single-column indexes on these two: the unique (session, member) and the
+    # (member, status) indexes below lead with them. Every index is paid for by each of the
+    # hundreds of millions of rows written (BENCHMARKS.md, ledger import).
+    session = models.ForeignKey(
+        StudySession, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="attendance_entries", db_index=False
+    )
     # Where the member was enrolled on the session date, kept for reports.
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="+", null=True
