@@ -35,11 +35,16 @@ class AssessmentsConfig(AppConfig):
 def _refresh_on_commit(sender, session_ids, **kwargs) -> None:
     from django.db import transaction
 
+    from .models import PendingRefresh
     from .tasks import refresh_after_attendance
 
     ids = list(session_ids)
-    # Robust: the attendance is saved; if Redis is down the refresh is not queued, the
-    # secretary still gets her page, and the nightly refresh catches up.
+    if not ids:
+        return
+    # The outbox row commits with the attendance. Queuing is robust: if Redis is down the
+    # secretary still gets her page, the row stays, and the refresh is queued again when a
+    # worker starts or by the periodic drain (assessments.tasks.drain_pending_refreshes).
+    PendingRefresh.objects.bulk_create([PendingRefresh(session_id=i) for i in ids])
     transaction.on_commit(lambda: refresh_after_attendance.delay(ids), robust=True)
 
 

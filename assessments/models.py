@@ -183,6 +183,21 @@ class SelectionEntry(models.Model):
         return f"{self.rank}. {self.organization or self.member}"
 
 
+class PendingRefresh(models.Model):
+    """A session whose attendance changed and whose dashboard refresh has not run yet.
+
+    Written in the same transaction as the attendance (an outbox): when Redis is down the
+    refresh cannot be queued, but this row is kept; a worker starting and the periodic
+    drain_pending_refreshes queue it again (docs/drills.md, "Redis stopped"). The refresh
+    task deletes the rows it has covered."""
+
+    session_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
 class MonthStat(models.Model):
     """Attendance of one organization's own sessions in one month, kept up to date after
     every attendance change so that dashboards read a small table, not millions of rows."""

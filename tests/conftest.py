@@ -39,6 +39,9 @@ def _migration_data(request, django_db_blocker):
         if (
             PeriodicTask.objects.filter(task__startswith=("reports.")).count() < 3
             or not PeriodicTask.objects.filter(task="assessments.tasks.refresh_all").exists()
+            or not PeriodicTask.objects.filter(
+                task="assessments.tasks.drain_pending_refreshes"
+            ).exists()
         ):
             from importlib import import_module
 
@@ -47,6 +50,7 @@ def _migration_data(request, django_db_blocker):
             )
             import_module("reports.migrations.0004_digest_schedule").create(django_apps, None)
             import_module("assessments.migrations.0007_nightly_refresh").create(django_apps, None)
+            import_module("assessments.migrations.0009_pending_refresh").create(django_apps, None)
 
 
 @dataclass
