@@ -1094,6 +1094,11 @@ def _assess(*, root: Organization, year: int, today: dt.date | None, members: bo
 
 def as_json(assessment: Assessment) -> dict:
     """The document of ../shared/LEDGER.md ("Verdicts as JSON")."""
+    with gc_paused():  # the assessment is still on the heap: see gc_paused
+        return _as_json(assessment)
+
+
+def _as_json(assessment: Assessment) -> dict:
     return {
         "year": assessment.year,
         "organizations": [

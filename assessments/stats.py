@@ -16,7 +16,7 @@ from django.utils import timezone
 from attendance.models import StudySession
 from branches.models import Organization, OrgType
 
-from .engine import MET, assess
+from .engine import MET, assess, gc_paused
 from .metrics import Metrics
 from .models import MemberSnapshot, MonthStat, RuleProfile, VerdictSnapshot
 
@@ -65,6 +65,11 @@ def refresh_month_stats(*, root: Organization, year: int) -> int:
 def refresh_snapshots(
     *, root: Organization, year: int, today: dt.date | None = None
 ) -> tuple[int, int]:
+    with gc_paused():  # millions of rows and verdicts on the heap: see engine.gc_paused
+        return _refresh_snapshots(root=root, year=year, today=today)
+
+
+def _refresh_snapshots(*, root: Organization, year: int, today: dt.date | None) -> tuple[int, int]:
     a = assess(root=root, year=year, today=today)
     now = timezone.now()
     orgs = [
