@@ -85,6 +85,22 @@ def test_excused_without_leave_needs_a_written_reason_and_is_audited(cast, sessi
 
 
 @time_machine.travel(EVENING, tick=False)
+def test_the_rows_show_names_as_text_and_keep_what_was_clicked(cast, session):
+    Member.objects.filter(member_no="A002").update(name="<b>乙</b>党员")
+    pk = Member.objects.get(member_no="A002").pk
+    client = cast.client("secretary_a")
+    html = client.get(url(session)).content.decode()
+    assert "&lt;b&gt;乙&lt;/b&gt;党员" in html and "<b>乙</b>" not in html
+    assert f'id="s-{pk}-1" value="出席" autocomplete="off" checked' in html
+    assert f'reason d-none" name="reason-{pk}"' in html  # no reason asked while present
+    # Refused for want of a reason: the page keeps 请假 checked and shows the reason field.
+    html = post_statuses(client, session, {"A001": "出席", "A002": "请假"}).content.decode()
+    assert f'id="s-{pk}-3" value="请假" autocomplete="off" checked' in html
+    assert f'id="s-{pk}-1" value="出席" autocomplete="off" checked' not in html
+    assert f'reason" name="reason-{pk}"' in html
+
+
+@time_machine.travel(EVENING, tick=False)
 def test_leave_approved_before_the_start_shows_as_excused(cast, session):
     with time_machine.travel(dt.datetime(2025, 3, 4, 1, 0, tzinfo=dt.UTC), tick=False):
         leave = services.leave_request(session=session, member=cast.member_a_member, reason="出差")
