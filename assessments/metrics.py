@@ -204,10 +204,8 @@ class Metrics:
     @cached_property
     def members(self) -> dict[int, MemberInfo]:
         """Everyone on a roll in the subtree at some time in the year (so far)."""
-        in_year = Q(start__isnull=True) | Q(start__lte=self.as_of)
-        in_year &= Q(end__isnull=True) | Q(end__gt=self.first_day)
         rows = (
-            Membership.objects.filter(in_year, organization__path__startswith=self.root.path)
+            Membership.objects.filter(self._in_year, organization__path__startswith=self.root.path)
             .values_list(
                 "member_id",
                 "member__member_no",
@@ -231,16 +229,14 @@ class Metrics:
             return members
         # Intervals on any roll (a member may have come from outside the subtree).
         for member_id, start, end in Membership.objects.filter(
-            in_year, self.of_members()
+            self._in_year, self.of_members()
         ).values_list("member_id", "start", "end"):
             lo = max(start or self.first_day, self.first_day)
             hi = min(end or self.as_of + dt.timedelta(days=1), self.as_of + dt.timedelta(days=1))
             if lo < hi:
                 members[member_id].intervals.append((lo, hi))
-        roles_in_year = Q(start__isnull=True) | Q(start__lte=self.as_of)
-        roles_in_year &= Q(end__isnull=True) | Q(end__gt=self.first_day)
         for member_id, kind, org_type in Role.objects.filter(
-            roles_in_year, self.of_members()
+            self._in_year, self.of_members()
         ).values_list("member_id", "kind", "organization__type"):
             members[member_id].roles.add((kind, org_type))
         return members
@@ -259,6 +255,7 @@ class Metrics:
 
     @cached_property
     def _in_year(self) -> Q:
+        """A membership or role held at some time in the year so far (half-open periods)."""
         in_year = Q(start__isnull=True) | Q(start__lte=self.as_of)
         return in_year & (Q(end__isnull=True) | Q(end__gt=self.first_day))
 

@@ -72,24 +72,25 @@ def refresh_snapshots(
 def _refresh_snapshots(*, root: Organization, year: int, today: dt.date | None) -> tuple[int, int]:
     a = assess(root=root, year=year, today=today)
     now = timezone.now()
-    orgs = [
-        VerdictSnapshot(
-            organization=r.organization,
-            year=year,
-            profile=r.profile,
-            profile_version=r.profile_version,
-            five_good=r.five_good,
-            advanced_eligible=r.advanced_eligible,
-            study_sessions=r.study_sessions,
-            avg_participation=r.avg_participation,
-            outcomes={v.rule_id: v.outcome for v in r.verdicts},
-            forecasts={v.rule_id: v.forecast for v in r.verdicts if v.forecast},
-            computed_at=now,
+    orgs = []
+    for r in a.organizations:
+        forecasts = {v.rule_id: v.forecast for v in r.verdicts if v.forecast}
+        orgs.append(
+            VerdictSnapshot(
+                organization=r.organization,
+                year=year,
+                profile=r.profile,
+                profile_version=r.profile_version,
+                five_good=r.five_good,
+                advanced_eligible=r.advanced_eligible,
+                study_sessions=r.study_sessions,
+                avg_participation=r.avg_participation,
+                outcomes={v.rule_id: v.outcome for v in r.verdicts},
+                forecasts=forecasts,
+                at_risk=VerdictSnapshot.needs_attention(r.five_good, forecasts),
+                computed_at=now,
+            )
         )
-        for r in a.organizations
-    ]
-    for snap in orgs:
-        snap.at_risk = VerdictSnapshot.needs_attention(snap.five_good, snap.forecasts)
     members = []
     for r in a.members:
         if not r.member.enrolled_at_end:

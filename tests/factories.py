@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import factory
 
@@ -105,3 +106,19 @@ def make_session(
         topic=topic or f"{type}{date}",
         **fields,
     )
+
+
+def workbook(**sheets: list[list]) -> io.BytesIO:
+    """An .xlsx in memory with the named sheets and their rows (the first row: headers)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    return buffer

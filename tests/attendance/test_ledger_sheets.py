@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from attendance import services
 from attendance.ledger_export import export_ledger
@@ -24,6 +24,7 @@ from attendance.models import (
 from attendance.services import EntryInput
 from branches.ledger import LedgerRejected, import_ledger
 from branches.models import Member, Membership, Organization, Role, User
+from tests.factories import workbook
 
 ORG_HEADER = ["编码", "名称", "类型", "上级编码", "规则方案"]
 MEMBER_HEADER = [
@@ -62,19 +63,6 @@ SELF_STUDY = [
     ["A002", "2025-03-02", 1.5, "党史学习"],
     ["B100", "2025-06-01", 1, "入党誓词"],
 ]
-
-
-def workbook(**sheets: list[list]) -> io.BytesIO:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    return buffer
 
 
 def book(

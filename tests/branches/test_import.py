@@ -11,10 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.urls import reverse
-from openpyxl import Workbook
 
 from branches.ledger import LedgerRejected, import_ledger
 from branches.models import Member, Membership, Organization, Role, User
+from tests.factories import workbook
 
 ORG_HEADER = ["编码", "名称", "类型", "上级编码", "规则方案"]
 MEMBER_HEADER = [
@@ -43,19 +43,6 @@ GOOD_MEMBERS = [
     ["S003", "黄预备", "SZ-01-01-1", "", "预备党员", "", None, None, 13912345678],
     ["S004", "周离开", "SZ-01-02", "", "", "", "2020-01-01", "2025-04-30", ""],
 ]
-
-
-def workbook(**sheets: list[list]) -> io.BytesIO:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    return buffer
 
 
 def good_book(orgs=GOOD_ORGS, members=GOOD_MEMBERS) -> io.BytesIO:

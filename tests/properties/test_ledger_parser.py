@@ -5,16 +5,15 @@ shows, and the parsers either accept it with the right value or refuse it with a
 from __future__ import annotations
 
 import datetime as dt
-import io
 import string
 from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 
 from attendance.ledger_sheets import _parse_time
 from branches.ledger import Row, parse_date, parse_hours, read_workbook
+from tests.factories import workbook
 
 HEADERS = ["编号", "姓名", "日期", "学时"]
 # Text a person types: Chinese, letters, digits, punctuation; no control characters
@@ -33,19 +32,6 @@ cell = st.one_of(
 )
 
 
-def workbook_bytes(title: str, rows: list[list]) -> io.BytesIO:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    ws.append(HEADERS)
-    for row in rows:
-        ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    return buffer
-
-
 def shown(value) -> str:
     """What the cell shows, as the importer compares it."""
     if value is None:
@@ -58,7 +44,7 @@ def shown(value) -> str:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(cell, min_size=4, max_size=4), max_size=25))
 def test_the_reader_gives_back_every_non_blank_row_at_its_excel_row_number(rows):
-    sheet = read_workbook(workbook_bytes("考勤", rows))["考勤"]
+    sheet = read_workbook(workbook(考勤=[HEADERS, *rows]))["考勤"]
     assert sheet.headers == HEADERS
     expected = [
         (number, [shown(v) for v in values])
