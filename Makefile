@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test install services lint compose-check replica-up replica-down bench bench-quick drills backup restore
+.PHONY: run test test-stack install services lint compose-check replica-up replica-down bench bench-quick drills backup restore
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: install
 ## make test: the whole suite on PostgreSQL and Redis (started here if installed and stopped)
 test: install services
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+## make test-stack: docker-compose.yml's own commands as local processes (about 70 s; CI runs it)
+test-stack: install services
+	@$(PY) -m pytest -m stack tests/portal/test_stack.py $(PYTEST_ARGS)
 
 services:
 	@bash scripts/ensure_services.sh

@@ -10,10 +10,8 @@ ran) on Redis db 14 with queue names unique to the run, started as compose start
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -24,6 +22,9 @@ from pathlib import Path
 import pytest
 import redis
 from celery import Celery
+
+from tests.portal import compose
+from tests.portal.production import production_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).with_name("celery")
@@ -79,42 +80,13 @@ if os.environ.get("QUEUES_TEST_PROBE") == "1":
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def production_app(monkeypatch) -> Celery:
-    """A Celery app configured like production: portal.settings.production, CELERY_*."""
-    for key, value in {
-        "SECRET_KEY": "x" * 50,
-        "ALLOWED_HOSTS": "xuexi.example.cn",
-        "DATABASE_URL": "postgres://portal:pw@db:5432/portal",
-    }.items():
-        monkeypatch.setenv(key, value)
-    sys.modules.pop("portal.settings.production", None)
-    try:
-        production = importlib.import_module("portal.settings.production")
-    finally:
-        sys.modules.pop("portal.settings.production", None)
-    app = Celery("production-routes", set_as_current=False)
-    app.config_from_object(production, namespace="CELERY")
-    return app
-
-
 def queue_of(app: Celery, name: str) -> str:
     return app.amqp.router.route({}, name)["queue"].name
 
 
 def compose_queues() -> dict[str, set[str]]:
     """service -> the queues its `celery worker --queues=...` consumes with the defaults."""
-    services: dict[str, set[str]] = {}
-    service = None
-    for line in (ROOT / "docker-compose.yml").read_text().splitlines():
-        header = re.match(r"^  ([A-Za-z0-9_-]+):\s*$", line)
-        if header:
-            service = header.group(1)
-        option = re.search(r"--queues=(\S+)", line)
-        if option and service:
-            value = option.group(1)
-            default = re.fullmatch(r"\$\{\w+:-([^}]*)\}", value)
-            services[service] = set((default.group(1) if default else value).split(","))
-    return services
+    return compose.worker_queues()
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
@@ -154,11 +126,10 @@ def test_every_task_of_the_portal_lands_in_a_queue_that_compose_consumes(monkeyp
 
 
 def test_compose_runs_exactly_one_beat():
-    text = (ROOT / "docker-compose.yml").read_text()
-    beat = text.split("\n  beat:\n", 1)[1].split("\n  postgres:\n", 1)[0]
-    assert re.search(r"replicas: 1\b", beat)
-    # Only one service runs `celery beat`.
-    assert sum(1 for line in text.splitlines() if line.strip() == "- beat") == 1
+    services = compose.load()["services"]
+    beats = [n for n in services if "beat" in compose.command(n, {"SECRET_KEY": "x"})]
+    assert beats == ["beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
 
 
 # --- a real worker per compose service -------------------------------------------------------

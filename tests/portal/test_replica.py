@@ -18,10 +18,8 @@ the script's output: pg_basebackup & co. are part of what is tested.
 from __future__ import annotations
 
 import fcntl
-import importlib
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,6 +44,7 @@ from portal.db_router import (
     use_primary,
     use_replica,
 )
+from tests.portal.production import production_settings
 
 pytestmark = pytest.mark.replica
 
@@ -424,26 +423,11 @@ def test_use_replica_is_a_decorator_and_a_context_manager_and_nests():
     assert not db_router._replica_reads.get()
 
 
-def _production_settings(monkeypatch, **env: str):
-    for key, value in {
-        "SECRET_KEY": "x" * 50,
-        "ALLOWED_HOSTS": "xuexi.example.cn",
-        "DATABASE_URL": "postgres://portal:pw@db:5432/portal",
-        **env,
-    }.items():
-        monkeypatch.setenv(key, value)
-    sys.modules.pop("portal.settings.production", None)
-    try:
-        return importlib.import_module("portal.settings.production")
-    finally:
-        sys.modules.pop("portal.settings.production", None)
-
-
 def test_production_settings_add_the_replica_only_when_its_url_is_set(monkeypatch):
     monkeypatch.delenv("DATABASE_REPLICA_URL", raising=False)
-    assert set(_production_settings(monkeypatch).DATABASES) == {"default"}
+    assert set(production_settings(monkeypatch).DATABASES) == {"default"}
 
-    prod = _production_settings(
+    prod = production_settings(
         monkeypatch, DATABASE_REPLICA_URL="postgres://portal_ro:pw@db-replica:5432/portal"
     )
     replica = prod.DATABASES["replica"]

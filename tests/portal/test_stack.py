@@ -1,0 +1,300 @@
+"""The shipped stack, run as docker-compose.yml ships it: the compose file's own command lines
+and environment (PyYAML, `${VAR:-default}` resolved as Compose does), started as local
+processes against a scratch PostgreSQL database, a private Redis database and an aiosmtpd
+server. The migrate one-shot runs first (the upgrade order); then web (gunicorn), worker,
+worker-reports and beat. The annual fan-out is made due in the database schedule, as an
+administrator would in the admin, and every organization's summary must arrive, once.
+
+What differs from a container, and why: the working directory is the checkout instead of
+/app, gunicorn binds a free port on 127.0.0.1 instead of 0.0.0.0:8000 (engineers share this
+machine), and MEDIA_ROOT points at a temporary folder instead of the media volume. The
+".env" of the run (ENV_FILE below) is what a deployer writes: secrets and addresses only.
+
+The other tests here check, without processes, that compose and the settings agree.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+import redis
+from django.conf import settings
+
+from tests.portal import compose
+from tests.portal.production import production_app, production_settings
+from tests.portal.stack_seed import FANOUT_TASK, ORGANIZATIONS
+from tests.portal.test_queues import wait_until
+from tests.reports.smtp import free_port, running_smtp_server
+
+ROOT = compose.ROOT
+BIN = Path(sys.executable).parent
+YEAR_PATTERN = re.compile(r"^([A-Z0-9-]+)-(\d{4})-v(\d+)\.pdf$")
+APP_SERVICES = ["web", "worker", "worker-reports", "beat"]
+
+
+def registered_tasks() -> set[str]:
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+    return {name for name in app.tasks if not name.startswith("celery.")}
+
+
+# --- compose and settings agree (no processes) -----------------------------------------------
+
+
+def test_every_service_runs_the_production_settings():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "DJANGO_SETTINGS_MODULE=portal.settings.production" in dockerfile
+    for name in ["migrate", *APP_SERVICES]:
+        env = compose.environment(name, {"SECRET_KEY": "x"})
+        assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.production", name
+
+
+def test_beat_runs_the_database_schedule_with_no_way_to_fall_back(monkeypatch):
+    raw = compose.load()["services"]["beat"]["command"]
+    scheduler = compose.option(raw, "--scheduler") or compose.option(raw, "-S")
+    # A leftover variable from the old compose file in someone's .env changes nothing.
+    monkeypatch.setenv("CELERY_BEAT_SCHEDULER", "celery.beat:PersistentScheduler")
+    production = production_settings(monkeypatch)
+    # Spelled out in compose (a deployer reads it there) and equal to the settings; no
+    # variable, so that no .env can swap in a scheduler that ignores the database.
+    assert scheduler == production.CELERY_BEAT_SCHEDULER
+    assert scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    # PersistentScheduler's file would be meaningless: nothing may suggest it is used.
+    assert compose.option(raw, "--schedule") is None
+
+
+def test_every_task_is_routed_to_a_queue_that_a_compose_worker_consumes(monkeypatch):
+    router = production_app(monkeypatch)
+    consumers = compose.worker_queues()
+    consumed = set().union(*consumers.values())
+    routed = {name: router.amqp.router.route({}, name)["queue"].name for name in registered_tasks()}
+    assert not {n: q for n, q in routed.items() if q not in consumed}
+    # And no worker waits on a queue that nothing is ever routed to (a typo), except the
+    # legacy "celery" queue that is drained after an upgrade (see docker-compose.yml).
+    assert consumed - set(routed.values()) <= {"celery"}
+
+
+@pytest.mark.django_db
+def test_every_periodic_task_of_the_migrations_names_a_registered_task():
+    from django_celery_beat.models import PeriodicTask
+
+    scheduled = set(PeriodicTask.objects.values_list("task", flat=True))
+    assert FANOUT_TASK in scheduled
+    assert scheduled - {"celery.backend_cleanup"} <= registered_tasks()
+
+
+def test_the_migrate_job_runs_before_every_app_service():
+    services = compose.load()["services"]
+    assert "migrate" in services["migrate"]["command"]
+    for name in APP_SERVICES:
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name
+
+
+# --- the stack, running ----------------------------------------------------------------------
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A database of its own on the test server; dropped afterwards."""
+    s = settings.DATABASES["default"]
+    server = {
+        "host": s["HOST"] or "127.0.0.1",
+        "port": s["PORT"] or 5432,
+        "user": s["USER"],
+        "password": s["PASSWORD"] or None,
+        "dbname": "postgres",
+        "autocommit": True,
+    }
+    name = f"stack_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(**server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    try:
+        yield f"postgres://{auth}@{server['host']}:{server['port']}/{name}"
+    finally:
+        with psycopg.connect(**server) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def private_redis_database() -> Iterator[str]:
+    """An empty Redis database number, held by a lock key, flushed afterwards."""
+    url = urlsplit(settings.CELERY_BROKER_URL)
+    base = f"{url.scheme}://{url.netloc}"
+    run = uuid.uuid4().hex
+    for number in range(1, 13):
+        client = redis.Redis.from_url(f"{base}/{number}")
+        if client.dbsize() == 0 and client.set("stack-test-lock", run, nx=True, ex=900):
+            break
+    else:
+        pytest.fail("no empty Redis database (1-12) for the stack test")
+    try:
+        yield f"{base}/{number}"
+    finally:
+        client.flushdb()
+
+
+class Stack:
+    def __init__(self, dotenv: dict[str, str], logs: Path) -> None:
+        self.dotenv = dotenv
+        self.logs = logs
+        self.compose = compose.load()
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def environment(self, name: str) -> dict[str, str]:
+        # A container's environment: the image's PATH, env_file (.env), then "environment".
+        return {
+            "PATH": f"{BIN}:/usr/bin:/bin",
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            **self.dotenv,
+            **compose.environment(name, self.dotenv, self.compose),
+        }
+
+    def command(self, name: str) -> list[str]:
+        return compose.command(name, self.dotenv, self.compose)
+
+    def run(self, name: str, cmd: list[str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            cmd or self.command(name),
+            cwd=ROOT,
+            env=self.environment(name),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def start(self, name: str, cmd: list[str] | None = None) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            cmd or self.command(name),
+            cwd=ROOT,
+            env=self.environment(name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def tails(self) -> str:
+        return "\n".join(f"--- {n} ---\n{self.log(n)[-3000:]}" for n in self.processes)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()  # warm shutdown, as `docker compose down` does
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # Behind the TLS proxy that production expects (SECURE_PROXY_SSL_HEADER).
+    conn.request(
+        "GET",
+        path,
+        headers={"Host": "xuexi.example.cn", "X-Forwarded-Proto": "https", **(headers or {})},
+    )
+    response = conn.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    conn.close()
+    return response
+
+
+def healthy(port: int) -> bool:
+    try:
+        return get(port, "/healthz").status == 200
+    except OSError:
+        return False
+
+
+# Over a minute on the shared 2-core machine: not in `make test`; `make test-stack` and CI.
+@pytest.mark.stack
+@pytest.mark.worker
+def test_the_compose_stack_sends_every_summary_of_the_january_batch_once(tmp_path):
+    with (
+        scratch_database() as database_url,
+        private_redis_database() as redis_url,
+        running_smtp_server() as mailbox,
+    ):
+        dotenv = {
+            "SECRET_KEY": "stack-test-" + uuid.uuid4().hex * 2,
+            "ALLOWED_HOSTS": "xuexi.example.cn,127.0.0.1",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "EMAIL_URL": f"smtp://127.0.0.1:{mailbox.port}",
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            # Smaller than the defaults: the machine is shared; the commands stay compose's.
+            "GUNICORN_WORKERS": "1",
+            "CELERY_CONCURRENCY": "1",
+            "CELERY_REPORTS_CONCURRENCY": "2",
+        }
+        stack = Stack(dotenv, tmp_path)
+        # The upgrade path: the migrate one-shot completes before anything else starts.
+        migrate = stack.run("migrate")
+        assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+        seed = stack.run("migrate", ["python", "-m", "tests.portal.stack_seed", "seed"])
+        assert seed.returncode == 0, seed.stderr
+
+        port = free_port()
+        web = [
+            f"--bind=127.0.0.1:{port}" if arg.startswith("--bind=") else arg
+            for arg in stack.command("web")
+        ]
+        try:
+            stack.start("web", web)
+            for name in ["worker", "worker-reports", "beat"]:
+                stack.start(name)
+            assert wait_until(lambda: healthy(port), timeout=60), stack.tails()
+            assert wait_until(
+                lambda: (
+                    "ready." in stack.log("worker")
+                    and "ready." in stack.log("worker-reports")
+                    and "beat: Starting" in stack.log("beat")
+                ),
+                timeout=60,
+            ), stack.tails()
+
+            due = stack.run("migrate", ["python", "-m", "tests.portal.stack_seed", "due"])
+            assert due.returncode == 0, due.stderr
+            assert wait_until(lambda: len(mailbox) >= len(ORGANIZATIONS), timeout=90), (
+                f"{len(mailbox)} of {len(ORGANIZATIONS)} summaries arrived\n{stack.tails()}"
+            )
+            # Long enough for a duplicate to show up (beat ticks every 5 s).
+            time.sleep(6)
+
+            assert all(p.poll() is None for p in stack.processes.values()), stack.tails()
+        finally:
+            stack.stop()
+        messages = mailbox.messages
+
+    per_org = Counter()
+    for message in messages:
+        for part in message.iter_attachments():
+            code, year, _version = YEAR_PATTERN.match(part.get_filename()).groups()
+            per_org[code] += 1
+    assert per_org == Counter(dict.fromkeys(ORGANIZATIONS, 1)), stack.tails()
+    assert "scheduler -> django_celery_beat.schedulers.DatabaseScheduler" in stack.log("beat")
