@@ -82,19 +82,29 @@ TEMPLATES = [
     },
 ]
 
+POSTGRESQL = "django.db.backends.postgresql"
+
+
+def database_config(url: str, *, pool_timeout: float | None = None) -> dict:
+    """One DATABASES entry from a URL (postgres://, postgresql://, pgsql://, psql://,
+    sqlite:///path). PostgreSQL gets psycopg 3's pool (Django's built-in one; persistent
+    connections must stay off with it); other engines take no pool option at all. A short
+    wait for a pooled connection: during a database outage requests fail in seconds instead
+    of holding every worker for 30 s (measured in make drills)."""
+    config = env.db_url_config(url)
+    if config["ENGINE"] == POSTGRESQL:
+        if pool_timeout is None:
+            pool_timeout = env.float("DATABASE_POOL_TIMEOUT", default=2.0)
+        config.setdefault("OPTIONS", {})["pool"] = (
+            {"timeout": pool_timeout} if env.bool("DATABASE_POOL", default=True) else False
+        )
+        config["CONN_MAX_AGE"] = 0
+    return config
+
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": database_config(env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg 3 with Django's built-in pool; persistent connections must stay off with it.
-    # A short wait for a pooled connection: during a database outage requests fail in
-    # seconds instead of holding every worker for 30 s (measured in make drills).
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = (
-        {"timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0)}
-        if env.bool("DATABASE_POOL", default=True)
-        else False
-    )
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 # Read replica (docs/scaling.md): with DATABASE_REPLICA_URL, the reads of the views wrapped in
@@ -106,13 +116,11 @@ def replica_databases(primary: dict) -> dict:
     url = env("DATABASE_REPLICA_URL", default="")
     if not url:
         return {}
-    replica = env.db_url_config(url)
-    if primary.get("OPTIONS", {}).get("pool") and replica["ENGINE"] == primary["ENGINE"]:
-        # A replica that is down costs a request this long, then reads fall back to the
-        # primary for DATABASE_REPLICA_RETRY_SECONDS.
-        timeout = env.float("DATABASE_REPLICA_POOL_TIMEOUT", default=5.0)
-        replica.setdefault("OPTIONS", {})["pool"] = {"timeout": timeout}
-        replica["CONN_MAX_AGE"] = 0
+    # A replica that is down costs a request this long, then reads fall back to the
+    # primary for DATABASE_REPLICA_RETRY_SECONDS.
+    replica = database_config(
+        url, pool_timeout=env.float("DATABASE_REPLICA_POOL_TIMEOUT", default=5.0)
+    )
     # Should a test run ever see this alias, it is the test database, not a second one.
     replica["TEST"] = {"MIRROR": "default"}
     return {"replica": replica}

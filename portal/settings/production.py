@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import env, replica_databases
+from .base import database_config, env, replica_databases
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"].setdefault("OPTIONS", {})["pool"] = (
-    {"timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0)}
-    if env.bool("DATABASE_POOL", default=True)
-    else False
-)
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Required here (no SQLite fallback); any URL base.database_config accepts, pooled on PostgreSQL.
+DATABASES = {"default": database_config(env("DATABASE_URL"))}
 # The read replica, when DATABASE_REPLICA_URL is set (base.py, docs/scaling.md).
 DATABASES.update(replica_databases(DATABASES["default"]))
 

@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.conf import settings
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -71,3 +74,50 @@ def test_embedded_default_needs_no_services(tmp_path):
         timeout=60,
     )
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True"], result.stderr
+
+
+CONNECT = (
+    "import django; django.setup(); from django.db import connection as c; "
+    "c.ensure_connection(); cur = c.cursor(); cur.execute('SELECT 1'); "
+    "print(c.vendor, cur.fetchone()[0], bool(c.settings_dict['OPTIONS'].get('pool')))"
+)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "vendor", "pooled"),
+    [
+        ("postgres", "postgresql", True),
+        ("postgresql", "postgresql", True),
+        ("pgsql", "postgresql", True),
+        ("psql", "postgresql", True),
+        ("sqlite", "sqlite", False),
+    ],
+)
+def test_production_settings_connect_with_every_database_url_the_readme_allows(
+    scheme, vendor, pooled, tmp_path
+):
+    """PostgreSQL (pooled) or a SQLite file (the embedded default's engine, no pool)."""
+    test_db = settings.DATABASES["default"]
+    if scheme == "sqlite":
+        url = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    else:
+        auth = test_db["USER"] + (f":{test_db['PASSWORD']}" if test_db["PASSWORD"] else "")
+        url = (
+            f"{scheme}://{auth}@{test_db['HOST'] or '127.0.0.1'}:{test_db['PORT'] or 5432}/postgres"
+        )
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    result = subprocess.run(
+        [sys.executable, "-c", CONNECT],
+        cwd=ROOT,
+        env={
+            **base,
+            "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+            "SECRET_KEY": "x" * 60,
+            "ALLOWED_HOSTS": "xuexi.example.cn",
+            "DATABASE_URL": url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == [vendor, "1", str(pooled)], result.stderr[-2000:]
