@@ -14,6 +14,8 @@ admin.site.site_title = "学习园地"
 urlpatterns = [
     path("", branch_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("ops/status/", views.ops_status, name="ops_status"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

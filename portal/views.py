@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from functools import cache
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.staticfiles import finders
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
+
+from . import status
 
 
 @never_cache
@@ -84,3 +89,52 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("已保存"))
         return redirect("preferences")
     return render(request, "registration/preferences.html", {"form": form})
+
+
+@cache
+def _favicon_bytes() -> bytes:
+    with open(finders.find("favicon.ico"), "rb") as fh:
+        return fh.read()
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever the page links (static/favicon.ico)."""
+    return HttpResponse(_favicon_bytes(), content_type="image/x-icon")
+
+
+@never_cache
+@login_required
+def ops_status(request: HttpRequest) -> HttpResponse:
+    """Administrators only (others get 404, as for any page outside their scope): is beat
+    ticking, what waits in each Celery queue and for how long, what the outbox holds."""
+    if not request.user.is_superuser:
+        raise Http404
+    beat, queues, outbox = status.beat_status(), status.queues_status(), status.outbox_status()
+    return render(
+        request,
+        "portal/status.html",
+        {
+            "beat": beat,
+            "beat_age": duration_text(beat.age_seconds),
+            "beat_late_seconds": status.BEAT_LATE_SECONDS,
+            "queues": queues,
+            "queue_rows": [(q, duration_text(q.oldest_age_seconds)) for q in queues.queues],
+            "outbox": outbox,
+            "outbox_age": duration_text(outbox.oldest_age_seconds),
+        },
+    )
+
+
+def duration_text(seconds: float | None) -> str:
+    """12秒, 3分05秒, 2小时07分, 3天4小时; "—" for nothing."""
+    if seconds is None:
+        return "—"
+    s = int(seconds)
+    if s < 60:
+        return _("%(s)d秒") % {"s": s}
+    if s < 3600:
+        return _("%(m)d分%(s)02d秒") % {"m": s // 60, "s": s % 60}
+    if s < 86400:
+        return _("%(h)d小时%(m)02d分") % {"h": s // 3600, "m": s % 3600 // 60}
+    return _("%(d)d天%(h)d小时") % {"d": s // 86400, "h": s % 86400 // 3600}

@@ -6,9 +6,12 @@ worker-reports and beat. The annual fan-out is made due in the database schedule
 administrator would in the admin, and every organization's summary must arrive, once.
 
 What differs from a container, and why: the working directory is the checkout instead of
-/app, gunicorn binds a free port on 127.0.0.1 instead of 0.0.0.0:8000 (engineers share this
-machine), and MEDIA_ROOT points at a temporary folder instead of the media volume. The
-".env" of the run (ENV_FILE below) is what a deployer writes: secrets and addresses only.
+/app; gunicorn binds a free port on 127.0.0.1 instead of 0.0.0.0:8000 (engineers share this
+machine); MEDIA_ROOT and STATIC_ROOT point at temporary folders instead of the media volume
+and the image's collected files (collectstatic runs first, as the Dockerfile's build does);
+HOME is a folder of its own (gunicorn's control socket). The ".env" of the run (`dotenv`
+below) holds what a deployer writes there: secrets and addresses, plus smaller process
+counts than the defaults because the machine is shared.
 
 The other tests here check, without processes, that compose and the settings agree.
 """
@@ -16,7 +19,6 @@ The other tests here check, without processes, that compose and the settings agr
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import subprocess
 import sys
@@ -161,7 +163,8 @@ class Stack:
         # A container's environment: the image's PATH, env_file (.env), then "environment".
         return {
             "PATH": f"{BIN}:/usr/bin:/bin",
-            "HOME": os.environ.get("HOME", "/tmp"),
+            # Of its own: gunicorn puts its control socket there.
+            "HOME": str(self.logs / "home"),
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
             **self.dotenv,
@@ -224,6 +227,13 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> http.cli
     return response
 
 
+STATUS_PROBE = (
+    "import django; django.setup(); from portal import status; "
+    "q = {x.name: x.length for x in status.queues_status().queues}; "
+    "print(status.beat_status().age_seconds, q['reports'])"
+)
+
+
 def healthy(port: int) -> bool:
     try:
         return get(port, "/healthz").status == 200
@@ -247,6 +257,8 @@ def test_the_compose_stack_sends_every_summary_of_the_january_batch_once(tmp_pat
             "REDIS_URL": redis_url,
             "EMAIL_URL": f"smtp://127.0.0.1:{mailbox.port}",
             "MEDIA_ROOT": str(tmp_path / "media"),
+            # The image's collected static files (the Dockerfile's collectstatic step).
+            "STATIC_ROOT": str(tmp_path / "staticfiles"),
             # Smaller than the defaults: the machine is shared; the commands stay compose's.
             "GUNICORN_WORKERS": "1",
             "CELERY_CONCURRENCY": "1",
@@ -256,6 +268,8 @@ def test_the_compose_stack_sends_every_summary_of_the_january_batch_once(tmp_pat
         # The upgrade path: the migrate one-shot completes before anything else starts.
         migrate = stack.run("migrate")
         assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+        static = stack.run("web", ["python", "manage.py", "collectstatic", "--noinput"])
+        assert static.returncode == 0, static.stderr
         seed = stack.run("migrate", ["python", "-m", "tests.portal.stack_seed", "seed"])
         assert seed.returncode == 0, seed.stderr
 
@@ -286,6 +300,19 @@ def test_the_compose_stack_sends_every_summary_of_the_january_batch_once(tmp_pat
             # Long enough for a duplicate to show up (beat ticks every 5 s).
             time.sleep(6)
 
+            # Served by the production web process: Chinese error page, favicon, request id.
+            missing = get(port, "/no-such-page/", {"X-Request-ID": "stack-test-0001"})
+            assert missing.status == 404
+            assert "页面不存在" in missing.body.decode()
+            assert missing.getheader("X-Request-ID") == "stack-test-0001"
+            icon = get(port, "/favicon.ico")
+            assert icon.status == 200 and icon.getheader("Content-Type") == "image/x-icon"
+            # What the status page reads, in the stack's own environment: beat has ticked
+            # within the last minute; the reports queue has been worked through.
+            probe = stack.run("web", ["python", "-c", STATUS_PROBE])
+            assert probe.returncode == 0, probe.stderr
+            beat_age, reports_waiting = probe.stdout.split()
+            assert float(beat_age) < 60 and reports_waiting == "0", stack.tails()
             assert all(p.poll() is None for p in stack.processes.values()), stack.tails()
         finally:
             stack.stop()
@@ -298,3 +325,8 @@ def test_the_compose_stack_sends_every_summary_of_the_january_batch_once(tmp_pat
             per_org[code] += 1
     assert per_org == Counter(dict.fromkeys(ORGANIZATIONS, 1)), stack.tails()
     assert "scheduler -> django_celery_beat.schedulers.DatabaseScheduler" in stack.log("beat")
+    # gunicorn's access line and Django's "Not Found" line both name the request.
+    assert re.search(
+        r'"GET /no-such-page/ HTTP/1.1" 404 .* request_id=stack-test-0001', stack.log("web")
+    )
+    assert "[stack-test-0001] django.request: Not Found" in stack.log("web")
