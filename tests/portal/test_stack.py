@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -194,6 +195,25 @@ class Stack:
             stderr=subprocess.STDOUT,
         )
 
+    def health_checks(self, web_port: int) -> dict[str, int]:
+        """service -> exit status of its compose healthcheck command, run side by side."""
+        running = {}
+        for name in APP_SERVICES:
+            test = compose.service(name, self.dotenv, self.compose)["healthcheck"]["test"]
+            kind, args = test[0], [a.replace("/app/", f"{ROOT}/") for a in test[1:]]
+            argv = ["sh", "-c", args[0]] if kind == "CMD-SHELL" else args
+            env = {**self.environment(name), "HOSTNAME": socket.gethostname()}
+            env["PORT"] = str(web_port)  # where deploy/healthcheck.py finds gunicorn
+            running[name] = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+        results = {}
+        for name, process in running.items():
+            output, _ = process.communicate(timeout=60)
+            results[name] = process.returncode
+            (self.logs / f"{name}.health.log").write_bytes(output)
+        return results
+
     def log(self, name: str) -> str:
         path = self.logs / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
@@ -313,6 +333,9 @@ def test_the_compose_stack_sends_every_summary_of_the_january_batch_once(tmp_pat
             assert probe.returncode == 0, probe.stderr
             beat_age, reports_waiting = probe.stdout.split()
             assert float(beat_age) < 60 and reports_waiting == "0", stack.tails()
+            # Each service's own health check, as Docker would run it in its container.
+            checks = stack.health_checks(port)
+            assert checks == dict.fromkeys(APP_SERVICES, 0), stack.tails()
             assert all(p.poll() is None for p in stack.processes.values()), stack.tails()
         finally:
             stack.stop()
