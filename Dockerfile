@@ -105,4 +105,5 @@ CMD ["gunicorn", "portal.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--workers", "3", \
      "--access-logfile", "-", \
-     "--error-logfile", "-"]
+     "--error-logfile", "-", \
+     "--config", "deploy/gunicorn.conf.py"]
