@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Container health checks for the portal image (standard library only).
 
-Usage: python /app/deploy/healthcheck.py web|beat
+Usage: python /app/deploy/healthcheck.py web
 
 web   GET http://127.0.0.1:$PORT/healthz (PORT defaults to 8000); healthy only
       on HTTP 200. Redirects are NOT followed (a 301 from SECURE_SSL_REDIRECT
@@ -9,10 +9,9 @@ web   GET http://127.0.0.1:$PORT/healthz (PORT defaults to 8000); healthy only
       Host header is HEALTHCHECK_HOST, else the first usable ALLOWED_HOSTS
       entry, else "localhost", so Django's host validation accepts it.
       X-Forwarded-Proto: https is sent for SECURE_PROXY_SSL_HEADER setups.
-beat  a `celery ... beat` process is running in this container (read from
-      /proc; no pidfile, so a restarted container never trips on a stale one).
-
-(The worker is checked with `celery inspect ping` directly in compose.)
+(Workers and beat are checked with `celery inspect ping` directly in compose: beat
+answers as beat@<hostname> only while its scheduler ticks, which says more than a
+running process.)
 Exit 0 = healthy, 1 = unhealthy.
 """
 
@@ -69,32 +68,9 @@ def check_web() -> int:
         return 1
 
 
-def check_beat() -> int:
-    """Healthy while a `celery ... beat` process runs in this container."""
-    me = os.getpid()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                argv = [a.decode("utf-8", "replace") for a in fh.read().split(b"\0") if a]
-        except OSError:
-            continue
-        if (
-            any(os.path.basename(a) == "celery" or a.endswith("/celery") for a in argv)
-            and "beat" in argv
-        ):
-            return 0
-        # `python -m celery ... beat`
-        if "-m" in argv and "celery" in argv and "beat" in argv:
-            return 0
-    print("no celery beat process found in /proc", file=sys.stderr)
-    return 1
-
-
 def main(argv: list[str]) -> int:
     role = argv[1] if len(argv) > 1 else "web"
-    checks = {"web": check_web, "beat": check_beat}
+    checks = {"web": check_web}
     if role not in checks:
         print(f"usage: {argv[0]} {'|'.join(checks)}", file=sys.stderr)
         return 2

@@ -52,6 +52,7 @@ class QueueStatus:
     name: str
     length: int
     oldest_age_seconds: float | None
+    consumers: list[str]  # the worker nodes that answered, consuming this queue
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def queues_status() -> QueuesStatus:
     except Exception as exc:
         logger.warning("status: cannot read the Celery queues", exc_info=True)
         return QueuesStatus([], 0, error=type(exc).__name__)
+    consumers = queue_consumers()
     now = time.time()
     lengths = dict.fromkeys(names, 0)
     oldest: dict[str, float] = {}
@@ -136,11 +138,33 @@ def queues_status() -> QueuesStatus:
                 name=name,
                 length=lengths[name],
                 oldest_age_seconds=max(0.0, now - oldest[name]) if name in oldest else None,
+                consumers=consumers.get(name, []),
             )
             for name in names
         ],
         unacked=int(replies[-1]),
     )
+
+
+# How long the page waits for the workers to say which queues they consume.
+CONSUMERS_TIMEOUT_SECONDS = 1.0
+
+
+def queue_consumers() -> dict[str, list[str]]:
+    """queue -> the worker nodes consuming it, from Celery's remote control (a broadcast
+    that every live worker answers within the timeout; beat ignores it)."""
+    from portal.celery import app
+
+    try:
+        replies = app.control.inspect(timeout=CONSUMERS_TIMEOUT_SECONDS).active_queues() or {}
+    except Exception:
+        logger.warning("status: cannot ask the workers for their queues", exc_info=True)
+        return {}
+    consumers: dict[str, list[str]] = {}
+    for node, queues in sorted(replies.items()):
+        for queue in queues or []:
+            consumers.setdefault(queue["name"], []).append(node)
+    return consumers
 
 
 def outbox_status() -> OutboxStatus:

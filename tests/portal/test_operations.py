@@ -207,6 +207,9 @@ def test_the_status_page_shows_beats_last_tick_each_queue_and_the_outbox(cast, r
     # beat ticked 185 s ago: over the 60 s limit, so the page says it stopped.
     assert "已停止" in html and "2027-01-02 10:00:00" in html  # shown in Asia/Shanghai
     assert "待刷新的活动：1" in html
+    # No worker consumes this run's queues: the page says so.
+    assert queues[run_queues["reports"]].consumers == []
+    assert "没有工作进程在处理这个队列" in html
 
 
 def test_a_beat_that_just_ticked_is_shown_as_running(cast):

@@ -299,8 +299,9 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> http.cli
 
 STATUS_PROBE = (
     "import django; django.setup(); from portal import status; "
-    "q = {x.name: x.length for x in status.queues_status().queues}; "
-    "print(status.beat_status().age_seconds, q['reports'])"
+    "q = {x.name: x for x in status.queues_status().queues}; "
+    "print(status.beat_status().age_seconds, q['reports'].length, "
+    "','.join(q['reports'].consumers), ','.join(q['interactive'].consumers))"
 )
 
 
@@ -378,11 +379,14 @@ def test_the_compose_stack_sends_every_summary_of_the_january_batch_once(tmp_pat
             icon = get(port, "/favicon.ico")
             assert icon.status == 200 and icon.getheader("Content-Type") == "image/x-icon"
             # What the status page reads, in the stack's own environment: beat has ticked
-            # within the last minute; the reports queue has been worked through.
+            # within the last minute; the reports queue has been worked through; each
+            # queue is consumed by the compose service meant for it.
             probe = stack.run("web", ["python", "-c", STATUS_PROBE])
             assert probe.returncode == 0, probe.stderr
-            beat_age, reports_waiting = probe.stdout.split()
+            beat_age, reports_waiting, reports_by, interactive_by = probe.stdout.split()
             assert float(beat_age) < 60 and reports_waiting == "0", stack.tails()
+            host = socket.gethostname()
+            assert (reports_by, interactive_by) == (f"reports@{host}", f"celery@{host}")
             # Each service's own health check, as Docker would run it in its container.
             checks = stack.health_checks(port)
             assert checks == dict.fromkeys(APP_SERVICES, 0), stack.tails()
