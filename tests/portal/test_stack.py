@@ -339,6 +339,12 @@ def test_the_compose_stack_sends_every_summary_of_the_january_batch_once(tmp_pat
         # The upgrade path: the migrate one-shot completes before anything else starts.
         migrate = stack.run("migrate")
         assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+        # On a fresh database: every periodic task the migrations schedule is a real task.
+        with psycopg.connect(database_url) as conn:
+            scheduled = {
+                t for (t,) in conn.execute("SELECT task FROM django_celery_beat_periodictask")
+            }
+        assert FANOUT_TASK in scheduled and scheduled <= registered_tasks()
         static = stack.run("web", ["python", "manage.py", "collectstatic", "--noinput"])
         assert static.returncode == 0, static.stderr
         seed = stack.run("migrate", ["python", "-m", "tests.portal.stack_seed", "seed"])
