@@ -235,15 +235,18 @@ class Stack:
             timeout=120,
         )
 
-    def start(self, name: str, cmd: list[str] | None = None) -> None:
+    def start(self, name: str, cmd: list[str] | None = None) -> subprocess.Popen:
+        """A long-running process; `name` is a compose service unless `cmd` is given (then
+        it runs in the web service's environment)."""
         log = (self.logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             cmd or self.command(name),
             cwd=ROOT,
-            env=self.environment(name),
+            env=self.environment(name if cmd is None else "web"),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        return self.processes[name]
 
     def health_checks(self, web_port: int) -> dict[str, int]:
         """service -> exit status of its compose healthcheck command, run side by side."""
@@ -336,26 +339,29 @@ def test_the_compose_stack_sends_every_summary_of_the_january_batch_once(tmp_pat
             "CELERY_REPORTS_CONCURRENCY": "2",
         }
         stack = Stack(dotenv, tmp_path)
-        # The upgrade path: the migrate one-shot completes before anything else starts.
-        migrate = stack.run("migrate")
-        assert migrate.returncode == 0, migrate.stdout + migrate.stderr
-        # On a fresh database: every periodic task the migrations schedule is a real task.
-        with psycopg.connect(database_url) as conn:
-            scheduled = {
-                t for (t,) in conn.execute("SELECT task FROM django_celery_beat_periodictask")
-            }
-        assert FANOUT_TASK in scheduled and scheduled <= registered_tasks()
-        static = stack.run("web", ["python", "manage.py", "collectstatic", "--noinput"])
-        assert static.returncode == 0, static.stderr
-        seed = stack.run("migrate", ["python", "-m", "tests.portal.stack_seed", "seed"])
-        assert seed.returncode == 0, seed.stderr
-
         port = free_port()
         web = [
             f"--bind=127.0.0.1:{port}" if arg.startswith("--bind=") else arg
             for arg in stack.command("web")
         ]
         try:
+            # The image's build step, side by side with migrate (it needs no database).
+            collect = stack.start(
+                "collectstatic", ["python", "manage.py", "collectstatic", "--noinput"]
+            )
+            # The upgrade path: the migrate one-shot completes before anything else starts.
+            migrate = stack.run("migrate")
+            assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+            # On a fresh database: every periodic task the migrations schedule is a task.
+            with psycopg.connect(database_url) as conn:
+                rows = conn.execute("SELECT task FROM django_celery_beat_periodictask")
+                scheduled = {task for (task,) in rows}
+            assert FANOUT_TASK in scheduled and scheduled <= registered_tasks()
+            seed = stack.run("migrate", ["python", "-m", "tests.portal.stack_seed", "seed"])
+            assert seed.returncode == 0, seed.stderr
+            assert collect.wait(timeout=180) == 0, stack.log("collectstatic")
+            del stack.processes["collectstatic"]  # done; the rest must keep running
+
             stack.start("web", web)
             for name in ["worker", "worker-reports", "beat"]:
                 stack.start(name)
