@@ -25,6 +25,7 @@ import datetime as dt
 import decimal
 import io
 import itertools
+import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ _HEADER_FILL = PatternFill("solid", fgColor="F3E3E3")
 _HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _TITLE_FONT = Font(bold=True, size=14)
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_TOP = Alignment(vertical="top")
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,12 @@ def text_width(value: Any) -> float:
     )
 
 
+def _lines(value: Any, width: float) -> int:
+    """How many lines `value` takes in a wrapped column `width` wide."""
+    room = max(width - 1, 1)
+    return sum(max(1, math.ceil(text_width(line) / room)) for line in _display(value).split("\n"))
+
+
 def _display(value: Any) -> str:
     if value is None:
         return ""
@@ -200,26 +208,32 @@ class _Writer:
 
     def write(self) -> None:
         # Widths must be known before the first row is written; hold back a sample only.
-        first = self.tables[0]
-        rows = iter(first.rows)
+        rows = iter(self.tables[0].rows)
         sample = list(itertools.islice(rows, WIDTH_SAMPLE_ROWS))
         later = [(t.columns, list(t.rows)) for t in self.tables[1:]]
         self._set_up([(self.columns, sample), *later])
         if self.sheet.title:
             self._append_title()
         self._append_header(self.columns, self.header_row)
-        styler = self._styler(self.columns)
-        for row in itertools.chain(sample, rows):
-            self.ws.append(styler(row))
-        row_no = self.header_row + len(sample)
-        for columns, body in later:
-            self.ws.append([])
-            row_no += 2
-            self._append_header(columns, row_no)
-            row_styler = self._styler(columns)
+        row_no = self.header_row
+        for columns, body in [(self.columns, itertools.chain(sample, rows)), *later]:
+            if row_no != self.header_row:  # a later table: a blank row, then its header
+                self.ws.append([])
+                row_no += 2
+                self._append_header(columns, row_no)
+            styler = self._styler(columns)
+            wrapped = [i for i, c in enumerate(columns) if c.wrap]
             for row in body:
-                self.ws.append(row_styler(row))
-            row_no += len(body)
+                row_no += 1
+                if wrapped:
+                    # Spreadsheets do not grow a row for wrapped text on opening: say how tall.
+                    lines = max(
+                        (_lines(row[i], self.widths.get(i, 10)) for i in wrapped if i < len(row)),
+                        default=1,
+                    )
+                    if lines > 1:
+                        self.ws.row_dimensions[row_no].height = 15 * lines
+                self.ws.append(styler(row))
 
     def _set_up(self, tables: list[tuple[list[Column], list[Sequence[Any]]]]) -> None:
         ws = self.ws
@@ -235,8 +249,10 @@ class _Writer:
                     + [text_width(r[i]) for r in body if i < len(r)]
                 )
                 widths[i] = max(widths.get(i, 0), longest + 2, _MIN_WIDTH.get(col.kind, 4))
+        self.widths: dict[int, float] = {}
         for i in set(widths) | set(fixed):
             width = fixed.get(i, min(widths.get(i, 0), MAX_WIDTH))
+            self.widths[i] = width
             ws.column_dimensions[get_column_letter(i + 1)].width = width
         ws.freeze_panes = f"A{self.header_row + 1}"
         ws.print_title_rows = f"{self.header_row}:{self.header_row}"
@@ -270,8 +286,12 @@ class _Writer:
             cell = WriteOnlyCell(self.ws, value=safe_text(col.header))
             cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
             cells.append(cell)
-        if any("\n" in c.header for c in columns):
-            lines = max(c.header.count("\n") + 1 for c in columns)
+        # Headers wrap inside their column: the row is as tall as the tallest one.
+        lines = max(
+            (_lines(col.header, self.widths.get(i, 10)) for i, col in enumerate(columns)),
+            default=1,
+        )
+        if lines > 1:
             self.ws.row_dimensions[row_no].height = 15 * lines
         self.ws.append(cells)
 
@@ -279,6 +299,8 @@ class _Writer:
         ws = self.ws
         kinds = [c.kind for c in columns]
         wraps = [c.wrap for c in columns]
+        # A table with wrapped text has tall rows: every cell then starts at the top.
+        top = any(wraps)
 
         def style(row: Sequence[Any]) -> list[Any]:
             out: list[Any] = []
@@ -294,14 +316,14 @@ class _Writer:
                         number_format = (
                             DATETIME_FORMAT if isinstance(value, dt.datetime) else DATE_FORMAT
                         )
-                if number_format is None and not (wrap and value is not None):
+                if number_format is None and (value is None or not top):
                     out.append(value)  # a plain cell: no object per cell on large sheets
                     continue
                 cell = WriteOnlyCell(ws, value=value)
                 if number_format:
                     cell.number_format = number_format
-                if wrap:
-                    cell.alignment = _WRAP
+                if top:
+                    cell.alignment = _WRAP if wrap else _TOP
                 out.append(cell)
             return out
 

@@ -242,7 +242,9 @@ def attendance_register(request: HttpRequest, code: str) -> HttpResponse:
         Column("姓名"),
         Column("组织"),
         # Date, type and hours on three lines keep a session's column narrow in print.
-        *[Column(f"{s.date:%m-%d}\n{s.type}\n{_hours(s.hours)}学时") for s in sessions],
+        # Date, type and hours on their own lines (the type wraps) keep a session's column
+        # as narrow as its statuses, so that a branch's year prints on one page.
+        *[Column(f"{s.date:%m-%d}\n{s.type}\n{_hours(s.hours)}学时", width=7) for s in sessions],
         Column("出席", INTEGER),
         Column("迟到", INTEGER),
         Column("请假", INTEGER),
