@@ -87,6 +87,9 @@ class Column:
     # A fixed width (in Excel's character units); None: from the content.
     width: float | None = None
     wrap: bool = False
+    # The last column of a short table may span the columns of a wider table below it (the
+    # 概况 sheet's 内容 over the twelve months): merged per row, its width theirs.
+    span: int = 1
 
 
 @dataclass(frozen=True)
@@ -223,12 +226,15 @@ class _Writer:
                 self._append_header(columns, row_no)
             styler = self._styler(columns)
             wrapped = [i for i, c in enumerate(columns) if c.wrap]
+            spans = any(c.span > 1 for c in columns)
             for row in body:
                 row_no += 1
+                if spans:
+                    self._merge(columns, row_no)
                 if wrapped:
                     # Spreadsheets do not grow a row for wrapped text on opening: say how tall.
                     lines = max(
-                        (_lines(row[i], self.widths.get(i, 10)) for i in wrapped if i < len(row)),
+                        (_lines(row[i], self._room(columns, i)) for i in wrapped if i < len(row)),
                         default=1,
                     )
                     if lines > 1:
@@ -241,6 +247,8 @@ class _Writer:
         fixed: dict[int, float] = {}
         for columns, body in tables:
             for i, col in enumerate(columns):
+                if col.span > 1:
+                    continue  # as wide as the columns it spans
                 if col.width is not None:
                     fixed[i] = max(fixed.get(i, 0), col.width)
                     continue
@@ -270,7 +278,8 @@ class _Writer:
         ws.evenFooter.center.text = ws.oddFooter.center.text
         if self.sheet.title:
             ws.row_dimensions[1].height = 24
-            last = get_column_letter(max(len(self.columns), 1))
+            # Over the widest table of the sheet.
+            last = get_column_letter(max(sum(c.span for c in t.columns) or 1 for t in self.tables))
             if last != "A":
                 ws.merged_cells.add(f"A1:{last}1")
 
@@ -280,7 +289,18 @@ class _Writer:
         cell.alignment = Alignment(horizontal="center", vertical="center")
         self.ws.append([cell])
 
+    def _room(self, columns: list[Column], i: int) -> float:
+        """The width column i of this table has, merged columns included."""
+        return sum(self.widths.get(j, 10) for j in range(i, i + columns[i].span))
+
+    def _merge(self, columns: list[Column], row_no: int) -> None:
+        for i, col in enumerate(columns):
+            if col.span > 1:
+                first, last = get_column_letter(i + 1), get_column_letter(i + col.span)
+                self.ws.merged_cells.add(f"{first}{row_no}:{last}{row_no}")
+
     def _append_header(self, columns: list[Column], row_no: int) -> None:
+        self._merge(columns, row_no)
         cells = []
         for col in columns:
             cell = WriteOnlyCell(self.ws, value=safe_text(col.header))
@@ -288,7 +308,7 @@ class _Writer:
             cells.append(cell)
         # Headers wrap inside their column: the row is as tall as the tallest one.
         lines = max(
-            (_lines(col.header, self.widths.get(i, 10)) for i, col in enumerate(columns)),
+            (_lines(col.header, self._room(columns, i)) for i in range(len(columns))),
             default=1,
         )
         if lines > 1:

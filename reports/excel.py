@@ -51,7 +51,7 @@ def _overview(data: SummaryData) -> tuple[list[Column], list[Any], list[Table]]:
     headers.append(Column(_("合计"), INTEGER, width=8))
     body = [[row.type, *row.by_month, row.total] for row in data.type_month]
     body.append([_("合计"), *data.month_totals, data.sessions_total])
-    columns = [Column(_("项目"), width=28), Column(_("内容"), width=70, wrap=True)]
+    columns = [Column(_("项目"), width=28), Column(_("内容"), wrap=True, span=len(headers) - 1)]
     return columns, rows, [Table(headers, body)]
 
 
