@@ -348,3 +348,37 @@ def test_exports_print_without_hashes_and_the_register_of_a_branch_on_few_pages(
     text, pages = printed["register-JG-01-01-2025"]
     assert pages <= 3, pages
     assert "甲支部（JG-01-01）" in text and "出席" in text
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@time_machine.travel(NOW, tick=False)
+def test_a_spreadsheet_that_opens_and_saves_the_exports_keeps_hostile_text_inert(hostile, tmp_path):
+    """LibreOffice reads each cell as a user's spreadsheet does and saves it again: no
+    formula appears, and the re-saved ledger imports with the name as it was."""
+    from branches.ledger import import_ledger
+    from branches.models import Member
+
+    exports = {
+        "ledger": ("secretary_a", "attendance:ledger_export", {"code": "JG-01-01"}, {"year": 2025}),
+        "register": ("secretary_a", "reports:attendance_register", {"code": "JG-01-01"}, {"year": 2025}),
+        "supervision": ("reviewer", "reports:supervision_report_xlsx", {"code": "JG"}, {"start": "2025-03"}),
+    }  # fmt: skip
+    sources = []
+    for stem, args in exports.items():
+        sources.append(tmp_path / f"{stem}.xlsx")
+        sources[-1].write_bytes(download(hostile, *args).content)
+    out = tmp_path / "saved"
+    subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless",
+         "--convert-to", "xlsx", "--outdir", str(out), *map(str, sources)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    for stem in exports:
+        wb = load_workbook(out / f"{stem}.xlsx")
+        cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value]
+        assert not [c.coordinate for c in cells if c.data_type == "f"], stem
+        assert any(HOSTILE_NAME in str(c.value) or HOSTILE_FINDING in str(c.value) for c in cells)
+    Member.objects.filter(member_no="A002").update(name="改过的名字")
+    with (out / "ledger.xlsx").open("rb") as saved:
+        import_ledger(saved, user=hostile.secretary_a)
+    assert Member.objects.get(member_no="A002").name == HOSTILE_NAME
