@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Member, Membership, Role, RoleKind, on_date_q
+from .models import Category, Member, Membership, Role, RoleKind, User, on_date_q
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -47,7 +48,7 @@ class MemberFilter(django_filters.FilterSet):
         return queryset.filter(Exists(roles))
 
 
-def member_list_filter(user, params) -> MemberFilter:
+def member_list_filter(user: User, params: QueryDict | None) -> MemberFilter:
     """The member list's filter over the members `user` may see, with their current
     enrolments and roles prefetched: the page and its export read the same rows."""
     from .selectors import members_visible_to

@@ -27,7 +27,7 @@ import io
 import itertools
 import math
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -315,7 +315,7 @@ class _Writer:
             self.ws.row_dimensions[row_no].height = 15 * lines
         self.ws.append(cells)
 
-    def _styler(self, columns: list[Column]):
+    def _styler(self, columns: list[Column]) -> Callable[[Sequence[Any]], list[Any]]:
         ws = self.ws
         kinds = [c.kind for c in columns]
         wraps = [c.wrap for c in columns]

@@ -19,6 +19,7 @@ from portal.db_router import use_replica
 from .dashboard import (
     DASHBOARD_CACHE_SECONDS,
     MONTHS,
+    DashboardData,
     cache_get,
     cache_set,
     dashboard_cache_key,
@@ -125,7 +126,7 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     return org_export(org, period=year, what=what, slug=slug, sheets=sheets)
 
 
-def _heatmap_sheets(data) -> tuple[str, str, list[Sheet]]:
+def _heatmap_sheets(data: DashboardData) -> tuple[str, str, list[Sheet]]:
     columns = [Column("编码"), Column("党支部"), *[Column(f"{m}月", wrap=True) for m in MONTHS]]
     rows = [
         [
@@ -141,7 +142,7 @@ def _heatmap_sheets(data) -> tuple[str, str, list[Sheet]]:
     return "三会一课热力图", "heatmap", [Sheet("三会一课", columns, rows)]
 
 
-def _branch_sheets(data) -> tuple[str, str, list[Sheet]]:
+def _branch_sheets(data: DashboardData) -> tuple[str, str, list[Sheet]]:
     rule_ids = [rid for rid, _, _ in data.rule_shares]
     columns = [
         Column("编码"),
@@ -170,7 +171,7 @@ def _branch_sheets(data) -> tuple[str, str, list[Sheet]]:
     return "支部考评", "branches", [Sheet("支部", columns, rows)]
 
 
-def _at_risk_sheets(data) -> tuple[str, str, list[Sheet]]:
+def _at_risk_sheets(data: DashboardData) -> tuple[str, str, list[Sheet]]:
     columns = [Column("编号"), Column("姓名"), Column("组织"), Column("无故缺席次数", INTEGER)]
     rows = [
         [m.member.member_no, m.member.name, m.organization.name, m.unexcused_absences]
@@ -179,7 +180,7 @@ def _at_risk_sheets(data) -> tuple[str, str, list[Sheet]]:
     return "优秀资格预警", "at-risk", [Sheet("预警党员", columns, rows)]
 
 
-def _month_sheets(data) -> tuple[str, str, list[Sheet]]:
+def _month_sheets(data: DashboardData) -> tuple[str, str, list[Sheet]]:
     columns = [Column("月份"), Column("平均参与率", PERCENT), Column("上年同期", PERCENT)]
     rows = [
         [f"{m}月", data.participation_by_month[m - 1], data.participation_last_year[m - 1]]
