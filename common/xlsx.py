@@ -78,6 +78,8 @@ _HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True
 _TITLE_FONT = Font(bold=True, size=14)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")
+# A spanned cell holds figures and text alike: all start at the left, as in a list.
+_SPAN = Alignment(wrap_text=True, vertical="top", horizontal="left")
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,7 @@ class _Writer:
         ws = self.ws
         kinds = [c.kind for c in columns]
         wraps = [c.wrap for c in columns]
+        spans = [c.span > 1 for c in columns]
         # A table with wrapped text has tall rows: every cell then starts at the top.
         top = any(wraps)
 
@@ -343,7 +346,7 @@ class _Writer:
                 if number_format:
                     cell.number_format = number_format
                 if top:
-                    cell.alignment = _WRAP if wrap else _TOP
+                    cell.alignment = (_SPAN if spans[i] else _WRAP) if wrap else _TOP
                 out.append(cell)
             return out
 
