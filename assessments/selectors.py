@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -120,3 +121,61 @@ def members_at_risk(assessment: Assessment) -> list[MemberResult]:
             if verdict.number >= maximum:
                 result.append(r)
     return result
+
+
+HISTORY_TYPES = {"+": "新增", "~": "修改", "-": "删除"}
+
+
+def audit_trail(*, organization: Organization, limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` changes to attendance, leave, roles, memberships and exemptions
+    in `organization`'s subtree (django-simple-history), newest first: the audit page and
+    its export read this one list."""
+    from attendance.models import LeaveRequest, StudySession
+    from branches.models import Exemption, Role
+
+    path = organization.path
+    sessions = StudySession.objects.filter(organization__path__startswith=path).values("pk")
+    members = Membership.objects.filter(organization__path__startswith=path).values("member_id")
+    sources = [
+        (
+            "考勤",
+            AttendanceEntry.history.filter(session_id__in=sessions),
+            lambda h: f"{h.status}" + (f"（{h.override_reason}）" if h.override_reason else ""),
+        ),
+        (
+            "请假",
+            LeaveRequest.history.filter(session_id__in=sessions),
+            lambda h: f"{h.status}：{h.reason}",
+        ),
+        (
+            "职务",
+            Role.history.filter(organization__path__startswith=path),
+            lambda h: f"{h.kind} {h.start or ''}–{h.end or ''}",
+        ),
+        (
+            "组织关系",
+            Membership.history.filter(organization__path__startswith=path),
+            lambda h: f"{h.start or ''}–{h.end or ''}",
+        ),
+        (
+            "免于参加",
+            Exemption.history.filter(member_id__in=members),
+            lambda h: f"{h.kind} {h.start}–{h.end or ''}",
+        ),
+    ]
+    rows = []
+    for label, qs, describe in sources:
+        for h in qs.select_related("history_user", "member").order_by("-history_date")[:limit]:
+            rows.append(
+                {
+                    "when": h.history_date,
+                    "who": h.history_user,
+                    "what": label,
+                    "action": HISTORY_TYPES.get(h.history_type, h.history_type),
+                    "member": h.member,
+                    "detail": describe(h),
+                    "reason": h.history_change_reason or "",
+                }
+            )
+    rows.sort(key=lambda r: r["when"], reverse=True)
+    return rows[:limit]

@@ -48,6 +48,7 @@ from .models import (
 from .selectors import (
     absences,
     assessment_for,
+    audit_trail,
     enrolment_in_year,
     members_at_risk,
     rank_branches,
@@ -247,7 +248,13 @@ def exam_list(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, _("已创建考试：%(t)s") % {"t": exam.title})
                 return redirect("assessments:exam_scores", pk=exam.pk)
     exams = Exam.objects.filter(organization=org).order_by("-date")
-    return render(request, "assessments/exam_list.html", {"org": org, "exams": exams, "form": form})
+    scope = scope_for(request.user)
+    can_export = scope.can_write_path(org.path) or scope.can_review_path(org.path)
+    return render(
+        request,
+        "assessments/exam_list.html",
+        {"org": org, "exams": exams, "form": form, "can_export": can_export},
+    )
 
 
 @login_required
@@ -605,61 +612,12 @@ def supervision_report(request: HttpRequest, code: str) -> HttpResponse:
 
 
 AUDIT_LIMIT = 100
-HISTORY_TYPES = {"+": "新增", "~": "修改", "-": "删除"}
 
 
 @login_required
 def audit(request: HttpRequest, code: str) -> HttpResponse:
     """Changes to attendance, leave, roles, memberships and exemptions in a reviewer's
     subtree: who, when, what (from django-simple-history), newest first."""
-    from attendance.models import AttendanceEntry, LeaveRequest, StudySession
-    from branches.models import Exemption, Membership, Role
-
     org = _reviewed(request, code)
-    sessions = StudySession.objects.filter(organization__path__startswith=org.path).values("pk")
-    members = Membership.objects.filter(organization__path__startswith=org.path).values("member_id")
-    sources = [
-        (
-            "考勤",
-            AttendanceEntry.history.filter(session_id__in=sessions),
-            lambda h: f"{h.status}" + (f"（{h.override_reason}）" if h.override_reason else ""),
-        ),
-        (
-            "请假",
-            LeaveRequest.history.filter(session_id__in=sessions),
-            lambda h: f"{h.status}：{h.reason}",
-        ),
-        (
-            "职务",
-            Role.history.filter(organization__path__startswith=org.path),
-            lambda h: f"{h.kind} {h.start or ''}–{h.end or ''}",
-        ),
-        (
-            "组织关系",
-            Membership.history.filter(organization__path__startswith=org.path),
-            lambda h: f"{h.start or ''}–{h.end or ''}",
-        ),
-        (
-            "免于参加",
-            Exemption.history.filter(member_id__in=members),
-            lambda h: f"{h.kind} {h.start}–{h.end or ''}",
-        ),
-    ]
-    rows = []
-    for label, qs, describe in sources:
-        for h in qs.select_related("history_user", "member").order_by("-history_date")[
-            :AUDIT_LIMIT
-        ]:
-            rows.append(
-                {
-                    "when": h.history_date,
-                    "who": h.history_user,
-                    "what": label,
-                    "action": HISTORY_TYPES.get(h.history_type, h.history_type),
-                    "member": h.member,
-                    "detail": describe(h),
-                    "reason": h.history_change_reason or "",
-                }
-            )
-    rows.sort(key=lambda r: r["when"], reverse=True)
-    return render(request, "assessments/audit.html", {"org": org, "rows": rows[:AUDIT_LIMIT]})
+    rows = audit_trail(organization=org, limit=AUDIT_LIMIT)
+    return render(request, "assessments/audit.html", {"org": org, "rows": rows})

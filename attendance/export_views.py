@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
@@ -12,10 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from branches.selectors import organizations_visible_to, scope_for
+from common.downloads import file_response
 
 from .ledger_export import MAX_YEAR, MIN_YEAR, export_ledger, parse_year
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -33,13 +30,7 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
     # Full mobile numbers only for those who manage the records, as on the member pages.
     personal = scope_for(request.user).can_write_path(organization.path)
     content = export_ledger(organization=organization, year=year, include_personal=personal)
-    response = HttpResponse(content, content_type=XLSX)
-    # RFC 6266: an ASCII name for old clients, the Chinese one RFC 5987-encoded for the rest
-    # (organization codes are ASCII letters, digits, -, _ and . only).
-    name = quote(f"学习台账-{organization.code}-{year}.xlsx")
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"ledger-{organization.code}-{year}.xlsx\"; filename*=UTF-8''{name}"
+    name = f"{organization.code}-{year}"
+    return file_response(
+        content, filename=f"学习台账-{name}.xlsx", ascii_name=f"ledger-{name}.xlsx"
     )
-    # Personal data: not to be kept by shared caches.
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -2,7 +2,8 @@
 
 The sheets and headers are those of ../shared/LEDGER.md; 活动 has two more columns,
 开始时间 and 结束时间 (HH:MM text), which the import reads back. Dates are real Excel dates.
-At most eight queries whatever the size; openpyxl's write-only mode keeps memory flat.
+At most eight queries whatever the size; the one writer (common.xlsx) streams, so memory stays
+flat, and keeps text that looks like a formula inert.
 
 What one row per member cannot carry: a member who moved between organizations of the
 subtree during the year is exported with the enrolment covering the latest day of the year,
@@ -14,19 +15,13 @@ import puts it back: a committee role at the member's own branch (or at the bran
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import io
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.models import Q
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from branches.ledger_roster import LEDGER_ROLES
 from branches.models import COMMITTEE_KINDS, Membership, Organization, OrgType, Role
+from common.xlsx import DATE, NUMBER, TEXT, Column, Sheet, export_title, workbook_bytes
 
 from .ledger_sheets import (
     ATTENDANCE_COLUMNS,
@@ -76,30 +71,34 @@ def export_ledger(*, organization: Organization, year: int, include_personal: bo
             Organization.objects.filter(path=parent_path).values_list("code", flat=True).get()
         )
 
-    workbook = Workbook(write_only=True)
-    sheet = _sheet(workbook, "组织", ORG_COLUMNS)
-    for org in orgs:
-        parent = codes_by_path.get(org.path[: -Organization.steplen], "") if org.depth > 1 else ""
-        sheet.append(_cells(sheet, [org.code, org.name, org.type, parent, org.profile_name]))
+    org_rows = [
+        [
+            org.code,
+            org.name,
+            org.type,
+            codes_by_path.get(org.path[: -Organization.steplen], "") if org.depth > 1 else "",
+            org.profile_name,
+        ]
+        for org in orgs
+    ]
 
     memberships = _memberships(organization, first, last)
     member_ids = [ms.member_id for ms in memberships]
     roles = _roles(memberships)
-    sheet = _sheet(workbook, "党员", MEMBER_COLUMNS)
-    for ms in memberships:
-        m = ms.member
-        row = [
-            m.member_no,
-            m.name,
+    member_rows = [
+        [
+            ms.member.member_no,
+            ms.member.name,
             ms.organization.code,
-            roles.get(m.pk, ""),
-            m.category,
-            m.cadre_level,
+            roles.get(ms.member.pk, ""),
+            ms.member.category,
+            ms.member.cadre_level,
             ms.start,
             ms.end,
-            m.mobile if include_personal else "",
+            ms.member.mobile if include_personal else "",
         ]
-        sheet.append(_cells(sheet, row))
+        for ms in memberships
+    ]
 
     sessions = (
         StudySession.objects.filter(
@@ -108,21 +107,20 @@ def export_ledger(*, organization: Organization, year: int, include_personal: bo
         .select_related("organization")
         .order_by("date", "start_time", "code")
     )
-    sheet = _sheet(workbook, "活动", SESSION_COLUMNS + SESSION_TIME_COLUMNS)
-    for s in sessions:
-        row = [
+    session_rows = (
+        [
             s.code,
             s.organization.code,
             s.type,
             s.date,
-            _number(s.hours),
+            s.hours,
             s.topic,
             s.speaker,
             s.start_time.strftime("%H:%M"),
             s.end_time.strftime("%H:%M"),
         ]
-        sheet.append(_cells(sheet, row))
-
+        for s in sessions
+    )
     entries = (
         AttendanceEntry.objects.filter(
             session__organization__path__startswith=organization.path,
@@ -131,22 +129,24 @@ def export_ledger(*, organization: Organization, year: int, include_personal: bo
         .order_by("session__date", "session__start_time", "session__code", "member__member_no")
         .values_list("session__code", "member__member_no", "status", "makeup__date")
     )
-    sheet = _sheet(workbook, "考勤", ATTENDANCE_COLUMNS)
-    for code, member_no, status, makeup in entries.iterator(chunk_size=5000):
-        sheet.append(_cells(sheet, [code, member_no, status, makeup]))
-
     studies = (
         SelfStudy.objects.filter(member_id__in=member_ids, date__range=(first, last))
         .order_by("member__member_no", "date", "created_at", "pk")
         .values_list("member__member_no", "date", "hours", "material")
     )
-    sheet = _sheet(workbook, "自学", SELF_STUDY_COLUMNS)
-    for member_no, date, hours, material in studies.iterator(chunk_size=5000):
-        sheet.append(_cells(sheet, [member_no, date, _number(hours), material]))
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    # No title row: the header stays the first row, where the import looks for it; the
+    # title goes to the printed page header.
+    sheets = [
+        Sheet("组织", _columns(ORG_COLUMNS), org_rows),
+        Sheet("党员", _columns(MEMBER_COLUMNS), member_rows),
+        Sheet("活动", _columns(SESSION_COLUMNS + SESSION_TIME_COLUMNS), session_rows),
+        Sheet("考勤", _columns(ATTENDANCE_COLUMNS), entries.iterator(chunk_size=5000)),
+        Sheet("自学", _columns(SELF_STUDY_COLUMNS), studies.iterator(chunk_size=5000)),
+    ]
+    title = export_title(
+        organization=organization.name, code=organization.code, period=f"{year}年", what="学习台账"
+    )
+    return workbook_bytes(sheets, title=title)
 
 
 def _memberships(organization: Organization, first: dt.date, last: dt.date) -> list[Membership]:
@@ -204,32 +204,15 @@ def _roles(memberships: list[Membership]) -> dict[int, str]:
     return found
 
 
-def _sheet(workbook: Workbook, title: str, headers: Iterable[str]) -> WriteOnlyWorksheet:
-    sheet = workbook.create_sheet(title)
-    bold = Font(bold=True)
-    cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
-    return sheet
+# The kind of each ledger column that is not text.
+COLUMN_KINDS = {
+    "日期": DATE,
+    "转入日期": DATE,
+    "转出日期": DATE,
+    "补课日期": DATE,
+    "学时": NUMBER,
+}
 
 
-def _cells(sheet: WriteOnlyWorksheet, values: list[Any]) -> list[Any]:
-    """The row as openpyxl should write it: text that looks like a formula stays text."""
-    row: list[Any] = []
-    for value in values:
-        if value == "":
-            value = None  # an empty cell, not an empty string
-        if isinstance(value, str) and value.startswith("="):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            row.append(cell)
-        else:
-            row.append(value)
-    return row
-
-
-def _number(value: decimal.Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
+def _columns(headers: Iterable[str]) -> list[Column]:
+    return [Column(h, COLUMN_KINDS.get(h, TEXT)) for h in headers]

@@ -25,6 +25,7 @@ from branches.selectors import (
     scope_for,
 )
 from branches.views import _apply_errors
+from common.downloads import content_disposition
 
 from . import services
 from .forms import (
@@ -999,6 +1000,11 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         content_type=attachment.content_type,
         as_attachment=True,
         filename=attachment.name,
+    )
+    # The uploaded name, and an ASCII one for clients that ignore filename*.
+    ext = attachment.name.rpartition(".")[2] if "." in attachment.name else "bin"
+    response["Content-Disposition"] = content_disposition(
+        attachment.name, f"attachment-{attachment.pk}.{ext}"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

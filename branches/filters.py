@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Member, Membership, Role, RoleKind, on_date_q
+from .models import Category, Member, Membership, Role, RoleKind, User, on_date_q
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -45,3 +46,23 @@ class MemberFilter(django_filters.FilterSet):
     def filter_role(self, queryset, name, value):
         roles = Role.objects.current().filter(member=OuterRef("pk"), kind=value)
         return queryset.filter(Exists(roles))
+
+
+def member_list_filter(user: User, params: QueryDict | None) -> MemberFilter:
+    """The member list's filter over the members `user` may see, with their current
+    enrolments and roles prefetched: the page and its export read the same rows."""
+    from .selectors import members_visible_to
+
+    base = members_visible_to(user).prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.current().select_related("organization"),
+            to_attr="current_memberships",
+        ),
+        Prefetch(
+            "roles",
+            queryset=Role.objects.on(timezone.localdate()).select_related("organization"),
+            to_attr="current_roles",
+        ),
+    )
+    return MemberFilter(params or None, queryset=base)

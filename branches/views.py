@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services
-from .filters import MemberFilter
+from .filters import member_list_filter
 from .forms import (
     ExemptionForm,
     LedgerUploadForm,
@@ -27,7 +27,7 @@ from .forms import (
     member_form_initial,
 )
 from .ledger import LedgerRejected, import_ledger
-from .models import MEMBER_HOLDING_TYPES, Member, Membership, Organization, Role
+from .models import MEMBER_HOLDING_TYPES, Member, Organization, Role
 from .privacy import log_access
 from .selectors import (
     member_counts,
@@ -221,20 +221,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if not scope.is_staff_like:
         raise Http404
-    today = timezone.localdate()
-    base = members_visible_to(request.user).prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=Membership.objects.current().select_related("organization"),
-            to_attr="current_memberships",
-        ),
-        Prefetch(
-            "roles",
-            queryset=Role.objects.on(today).select_related("organization"),
-            to_attr="current_roles",
-        ),
-    )
-    member_filter = MemberFilter(request.GET or None, queryset=base)
+    member_filter = member_list_filter(request.user, request.GET)
     page = Paginator(member_filter.qs.order_by("member_no"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
+from decimal import Decimal
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
@@ -14,16 +13,19 @@ from attendance.models import AttendanceEntry, StudySession
 from attendance.views import _year
 from branches.models import Organization
 from branches.selectors import organizations_visible_to, scope_for
+from common.xlsx import INTEGER, NUMBER, PERCENT, Column, Sheet
 from portal.db_router import use_replica
 
 from .dashboard import (
     DASHBOARD_CACHE_SECONDS,
     MONTHS,
+    DashboardData,
     cache_get,
     cache_set,
     dashboard_cache_key,
     dashboard_data,
 )
+from .exports import org_export, org_title, outcome_label
 
 MAX_REGISTER_SESSIONS = 400
 
@@ -105,28 +107,6 @@ def _dashboard_body(org: Organization, year: int) -> str:
     )
 
 
-def _xlsx(filename: str, sheets: dict[str, tuple[list[str], list[list]]]) -> HttpResponse:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    for title, (headers, rows) in sheets.items():
-        ws = wb.create_sheet(title)
-        ws.append(headers)
-        for row in rows:
-            ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @use_replica
 def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     """Every table of the dashboard as Excel, with the same organization and year."""
@@ -136,73 +116,93 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     org = _reviewed_org(request)
     year = _year(request)
+    if table not in DASHBOARD_TABLES:
+        raise Http404
     data = dashboard_data(organization=org, year=year, heat_limit=None)
-    name = f"{org.code}-{year}"
-    if table == "heatmap":
-        headers = ["编码", "党支部", *[f"{m}月" for m in MONTHS]]
-        rows = [
+    what, slug, sheets = DASHBOARD_TABLES[table](data)
+    title = org_title(org, f"{year}年", what)
+    for sheet in sheets:
+        sheet.title = title
+    return org_export(org, period=year, what=what, slug=slug, sheets=sheets)
+
+
+def _heatmap_sheets(data: DashboardData) -> tuple[str, str, list[Sheet]]:
+    columns = [Column("编码"), Column("党支部"), *[Column(f"{m}月", wrap=True) for m in MONTHS]]
+    rows = [
+        [
+            b.organization.code,
+            b.organization.name,
+            *[
+                c.symbol + (" 缺：" + "、".join(c.missing) if c.missing and not c.future else "")
+                for c in b.cells
+            ],
+        ]
+        for b in data.heat_branches
+    ]
+    return "三会一课热力图", "heatmap", [Sheet("三会一课", columns, rows)]
+
+
+def _branch_sheets(data: DashboardData) -> tuple[str, str, list[Sheet]]:
+    rule_ids = [rid for rid, _, _ in data.rule_shares]
+    columns = [
+        Column("编码"),
+        Column("党支部"),
+        Column("上级组织"),
+        Column("集体学习次数", INTEGER),
+        Column("平均参与率", PERCENT),
+        Column("五好党支部"),
+        *[Column(rid) for rid in rule_ids],
+    ]
+    rows = []
+    for b in data.branches:
+        s = b.snapshot
+        outcomes = s.outcomes if s else {}
+        rows.append(
             [
                 b.organization.code,
                 b.organization.name,
-                *[
-                    (
-                        c.symbol
-                        + (" 缺：" + "、".join(c.missing) if c.missing and not c.future else "")
-                    )
-                    for c in b.cells
-                ],
+                b.parent.name if b.parent else "",
+                s.study_sessions if s else None,
+                s.avg_participation if s else None,
+                ("达标" if s.five_good else "不达标") if s else "",
+                *[outcome_label(outcomes.get(rid)) for rid in rule_ids],
             ]
-            for b in data.heat_branches
-        ]
-        return _xlsx(f"三会一课热力图-{name}.xlsx", {"三会一课": (headers, rows)})
-    if table == "branches":
-        rule_ids = [rid for rid, _, _ in data.rule_shares]
-        headers = [
-            "编码",
-            "党支部",
-            "上级组织",
-            "集体学习次数",
-            "平均参与率",
-            "五好党支部",
-            *rule_ids,
-        ]
-        rows = []
-        for b in data.branches:
-            s = b.snapshot
-            outcomes = s.outcomes if s else {}
-            rows.append(
-                [
-                    b.organization.code,
-                    b.organization.name,
-                    b.parent.name if b.parent else "",
-                    s.study_sessions if s else None,
-                    round(s.avg_participation, 4)
-                    if s and s.avg_participation is not None
-                    else None,
-                    ("达标" if s.five_good else "不达标") if s else "",
-                    *[outcomes.get(rid, "") for rid in rule_ids],
-                ]
-            )
-        return _xlsx(f"支部考评-{name}.xlsx", {"支部": (headers, rows)})
-    if table == "at_risk":
-        headers = ["编号", "姓名", "组织", "无故缺席次数"]
-        rows = [
-            [m.member.member_no, m.member.name, m.organization.name, m.unexcused_absences]
-            for m in data.members_at_risk
-        ]
-        return _xlsx(f"优秀资格预警-{name}.xlsx", {"预警党员": (headers, rows)})
-    if table == "months":
-        headers = ["月份", "平均参与率", "上年同期"]
-        rows = [
-            [f"{m}月", data.participation_by_month[m - 1], data.participation_last_year[m - 1]]
-            for m in MONTHS
-        ]
-        types = [[t, n] for t, n in data.sessions_by_type.items()]
-        return _xlsx(
-            f"参与率与活动-{name}.xlsx",
-            {"按月参与率": (headers, rows), "活动类型": (["类型", "次数"], types)},
         )
-    raise Http404
+    return "支部考评", "branches", [Sheet("支部", columns, rows)]
+
+
+def _at_risk_sheets(data: DashboardData) -> tuple[str, str, list[Sheet]]:
+    columns = [Column("编号"), Column("姓名"), Column("组织"), Column("无故缺席次数", INTEGER)]
+    rows = [
+        [m.member.member_no, m.member.name, m.organization.name, m.unexcused_absences]
+        for m in data.members_at_risk
+    ]
+    return "优秀资格预警", "at-risk", [Sheet("预警党员", columns, rows)]
+
+
+def _month_sheets(data: DashboardData) -> tuple[str, str, list[Sheet]]:
+    columns = [Column("月份"), Column("平均参与率", PERCENT), Column("上年同期", PERCENT)]
+    rows = [
+        [f"{m}月", data.participation_by_month[m - 1], data.participation_last_year[m - 1]]
+        for m in MONTHS
+    ]
+    types = [[t, n] for t, n in data.sessions_by_type.items()]
+    return (
+        "参与率与活动",
+        "participation",
+        [
+            Sheet("按月参与率", columns, rows),
+            Sheet("活动类型", [Column("类型"), Column("次数", INTEGER)], types),
+        ],
+    )
+
+
+DASHBOARD_TABLES = {
+    "heatmap": _heatmap_sheets,
+    "branches": _branch_sheets,
+    "at_risk": _at_risk_sheets,
+    "months": _month_sheets,
+}
 
 
 @use_replica
@@ -238,23 +238,26 @@ def attendance_register(request: HttpRequest, code: str) -> HttpResponse:
         status[(session_id, member_id)] = st
         # The enrolment on the latest session wins: sessions come in date order.
         who[member_id] = (no, name, org_name or "")
-    headers = [
-        "编号",
-        "姓名",
-        "组织",
-        *[f"{s.date:%m-%d} {s.type}（{s.hours}学时）" for s in sessions],
-        "出席",
-        "迟到",
-        "请假",
-        "缺席",
-        "参加学时",
+    columns = [
+        Column("编号"),
+        Column("姓名"),
+        Column("组织"),
+        # Date, type and hours on three lines keep a session's column narrow in print.
+        # Date, type and hours on their own lines (the type wraps) keep a session's column
+        # as narrow as its statuses, so that a branch's year prints on one page.
+        *[Column(f"{s.date:%m-%d}\n{s.type}\n{_hours(s.hours)}学时", width=7) for s in sessions],
+        Column("出席", INTEGER),
+        Column("迟到", INTEGER),
+        Column("请假", INTEGER),
+        Column("缺席", INTEGER),
+        Column("参加学时", NUMBER),
     ]
     rows = []
     for member_id, (no, name, org_name) in sorted(who.items(), key=lambda kv: kv[1][0]):
         cells = [status.get((s.pk, member_id), "") for s in sessions]
         hours = sum(
             (s.hours for s, c in zip(sessions, cells, strict=True) if c in ("出席", "迟到")),
-            start=0,
+            start=Decimal(0),
         )
         rows.append(
             [
@@ -266,7 +269,13 @@ def attendance_register(request: HttpRequest, code: str) -> HttpResponse:
                 cells.count("迟到"),
                 cells.count("请假"),
                 cells.count("缺席"),
-                float(hours),
+                hours,
             ]
         )
-    return _xlsx(f"考勤登记簿-{org.code}-{year}.xlsx", {"考勤登记簿": (headers, rows)})
+    sheet = Sheet("考勤登记簿", columns, rows, title=org_title(org, f"{year}年", "考勤登记簿"))
+    return org_export(org, period=year, what="考勤登记簿", slug="register", sheets=[sheet])
+
+
+def _hours(value: Decimal) -> str:
+    """2 for 2.00, 1.5 for 1.50: as the secretary wrote it."""
+    return f"{value.normalize():f}"

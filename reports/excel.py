@@ -4,63 +4,19 @@ superior can filter, sort and add up."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+
+from common.xlsx import DATE, INTEGER, NUMBER, PERCENT, Column, Sheet, Styled, Table, workbook_bytes
 
 from .summary import SummaryData
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="F3E3E3")
-WRAP = Alignment(wrap_text=True, vertical="top")
-DATE_FORMAT = "yyyy-mm-dd"
-PERCENT_FORMAT = "0.00%"
 
-
-def _number(value: Any) -> Any:
-    # openpyxl writes Decimal as a number already; keep floats and ints as they are.
-    return float(value) if isinstance(value, Decimal) else value
-
-
-def _table(
-    ws: Worksheet,
-    headers: Sequence[tuple[str, float]],
-    rows: Iterable[Sequence[Any]],
-    *,
-    start_row: int = 1,
-    formats: dict[int, str] | None = None,
-    wrap: Iterable[int] = (),
-) -> int:
-    """Headers with their column widths, then the rows; returns the next free row."""
-    formats, wrap = formats or {}, set(wrap)
-    for col, (title, width) in enumerate(headers, start=1):
-        cell = ws.cell(row=start_row, column=col, value=title)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        letter = get_column_letter(col)
-        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, width)
-    row_no = start_row
-    for row_no, row in enumerate(rows, start=start_row + 1):
-        for col, value in enumerate(row, start=1):
-            cell = ws.cell(row=row_no, column=col, value=_number(value))
-            if col in formats:
-                cell.number_format = formats[col]
-            if col in wrap:
-                cell.alignment = WRAP
-    return row_no + 1
-
-
-def _overview(ws: Worksheet, data: SummaryData) -> None:
+def _overview(data: SummaryData) -> tuple[list[Column], list[Any], list[Table]]:
     org = data.organization
     yes, no = _("是"), _("否")
-    rate = (_("平均参与率"), data.avg_participation)
+    rate = (_("平均参与率"), Styled(data.avg_participation, PERCENT))
     rows: list[tuple[str, Any]] = [
         (_("组织"), org.name),
         (_("编码"), org.code),
@@ -89,30 +45,29 @@ def _overview(ws: Worksheet, data: SummaryData) -> None:
             data.plan.status if data.plan else (data.plan_status or _("尚未制定")),
         ),
     ]
-    next_row = _table(ws, [(_("项目"), 28), (_("内容"), 70)], rows, wrap=[2])
-    ws.cell(row=2 + rows.index(rate), column=2).number_format = PERCENT_FORMAT
     # The type × month table under the key figures.
-    start = next_row + 1
-    headers = [(_("活动类型"), 28)] + [(_("%(m)s月") % {"m": m}, 8) for m in range(1, 13)]
-    headers.append((_("合计"), 8))
+    headers = [Column(_("活动类型"), width=28)]
+    headers += [Column(_("%(m)s月") % {"m": m}, INTEGER, width=8) for m in range(1, 13)]
+    headers.append(Column(_("合计"), INTEGER, width=8))
     body = [[row.type, *row.by_month, row.total] for row in data.type_month]
     body.append([_("合计"), *data.month_totals, data.sessions_total])
-    _table(ws, headers, body, start_row=start)
+    columns = [Column(_("项目"), width=28), Column(_("内容"), wrap=True, span=len(headers) - 1)]
+    return columns, rows, [Table(headers, body)]
 
 
-def _sessions(ws: Worksheet, data: SummaryData) -> None:
+def _sessions(data: SummaryData) -> tuple[list[Column], list[Any]]:
     headers = [
-        (_("日期"), 12),
-        (_("组织"), 22),
-        (_("类型"), 14),
-        (_("主题"), 40),
-        (_("学时"), 8),
-        (_("应到"), 8),
-        (_("实到"), 8),
-        (_("请假"), 8),
-        (_("缺席"), 8),
-        (_("参与率"), 10),
-        (_("计入学习"), 10),
+        Column(_("日期"), DATE),
+        Column(_("组织")),
+        Column(_("类型")),
+        Column(_("主题"), width=40, wrap=True),
+        Column(_("学时"), NUMBER),
+        Column(_("应到"), INTEGER),
+        Column(_("实到"), INTEGER),
+        Column(_("请假"), INTEGER),
+        Column(_("缺席"), INTEGER),
+        Column(_("参与率"), PERCENT),
+        Column(_("计入学习")),
     ]
     rows = [
         [
@@ -130,20 +85,20 @@ def _sessions(ws: Worksheet, data: SummaryData) -> None:
         ]
         for s in data.all_sessions
     ]
-    _table(ws, headers, rows, formats={1: DATE_FORMAT, 10: PERCENT_FORMAT}, wrap=[4])
+    return headers, rows
 
 
-def _verdicts(ws: Worksheet, data: SummaryData) -> None:
+def _verdicts(data: SummaryData) -> tuple[list[Column], list[Any]]:
     headers = [
-        (_("编号"), 9),
-        (_("要求"), 30),
-        (_("结果"), 8),
-        (_("实际"), 24),
-        (_("标准"), 22),
-        (_("说明"), 24),
-        (_("后果"), 20),
-        (_("原文"), 50),
-        (_("出处"), 26),
+        Column(_("编号")),
+        Column(_("要求"), width=30, wrap=True),
+        Column(_("结果")),
+        Column(_("实际"), width=24, wrap=True),
+        Column(_("标准"), width=22, wrap=True),
+        Column(_("说明"), width=24, wrap=True),
+        Column(_("后果"), width=20, wrap=True),
+        Column(_("原文"), width=50, wrap=True),
+        Column(_("出处"), width=26, wrap=True),
     ]
     rows = [
         [
@@ -159,26 +114,26 @@ def _verdicts(ws: Worksheet, data: SummaryData) -> None:
         ]
         for v in data.verdicts
     ]
-    _table(ws, headers, rows, wrap=[2, 4, 5, 6, 8])
+    return headers, rows
 
 
-def _members(ws: Worksheet, data: SummaryData) -> None:
+def _members(data: SummaryData) -> tuple[list[Column], list[Any]]:
     headers = [
-        (_("编号"), 10),
-        (_("姓名"), 10),
-        (_("所在组织"), 22),
-        (_("应到"), 8),
-        (_("实到"), 8),
-        (_("无故缺席"), 10),
-        (_("请假"), 8),
-        (_("补课"), 8),
-        (_("自学学时"), 10),
-        (_("培训学时"), 10),
-        (_("笔记篇数"), 10),
-        (_("笔记字数"), 10),
-        (_("考试平均分"), 11),
-        (_("可评优秀"), 10),
-        (_("未达标规则"), 24),
+        Column(_("编号")),
+        Column(_("姓名")),
+        Column(_("所在组织")),
+        Column(_("应到"), INTEGER),
+        Column(_("实到"), INTEGER),
+        Column(_("无故缺席"), INTEGER),
+        Column(_("请假"), INTEGER),
+        Column(_("补课"), INTEGER),
+        Column(_("自学学时"), NUMBER),
+        Column(_("培训学时"), NUMBER),
+        Column(_("笔记篇数"), INTEGER),
+        Column(_("笔记字数"), INTEGER),
+        Column(_("考试平均分"), NUMBER),
+        Column(_("可评优秀")),
+        Column(_("未达标规则"), width=24, wrap=True),
     ]
     rows = [
         [
@@ -194,27 +149,27 @@ def _members(ws: Worksheet, data: SummaryData) -> None:
             m.training_hours,
             m.notes,
             m.note_words,
-            m.exam_average,
+            None if m.exam_average is None else round(m.exam_average, 1),
             _("是") if m.excellent_eligible else _("否"),
             "、".join(m.not_met),
         ]
         for m in data.members
     ]
-    _table(ws, headers, rows, formats={13: "0.0"})
+    return headers, rows
 
 
-def _branches(ws: Worksheet, data: SummaryData) -> None:
+def _branches(data: SummaryData) -> tuple[list[Column], list[Any]]:
     headers = [
-        (_("编码"), 14),
-        (_("党支部"), 24),
-        (_("所属"), 20),
-        (_("党员"), 8),
-        (_("集体学习"), 10),
-        (_("平均参与率"), 12),
-        (_("五好达标"), 10),
-        (_("可参加先进评选"), 14),
-        (_("不得评优人数"), 12),
-        (_("未达标规则"), 30),
+        Column(_("编码")),
+        Column(_("党支部")),
+        Column(_("所属")),
+        Column(_("党员"), INTEGER),
+        Column(_("集体学习"), INTEGER),
+        Column(_("平均参与率"), PERCENT),
+        Column(_("五好达标")),
+        Column(_("可参加先进评选")),
+        Column(_("不得评优人数"), INTEGER),
+        Column(_("未达标规则"), width=30, wrap=True),
     ]
     yes, no = _("是"), _("否")
     rows: list[list[Any]] = [
@@ -248,30 +203,21 @@ def _branches(ws: Worksheet, data: SummaryData) -> None:
                 "",
             ]
         )
-    _table(ws, headers, rows, formats={6: PERCENT_FORMAT})
+    return headers, rows
 
 
 def summary_workbook(data: SummaryData) -> bytes:
     """The workbook of one summary, as the bytes of an .xlsx file."""
-    wb = Workbook()
-    sheets = [
-        (_("概况"), _overview),
+    org = data.organization
+    title = f"{org.name}（{org.code}） {data.title}"
+    overview_columns, overview_rows, more = _overview(data)
+    sheets = [Sheet(_("概况"), overview_columns, overview_rows, title=title, more=more)]
+    for name, fill in (
         (_("活动"), _sessions),
         (_("考评"), _verdicts),
         (_("党员"), _members),
-    ]
-    if data.rollup:
-        sheets.append((_("支部"), _branches))
-    wb.remove(wb.active)
-    for title, fill in sheets:
-        ws = wb.create_sheet(title)
-        fill(ws, data)
-        # Keep the header row in view; the 概况 sheet is a list of key figures, not a table.
-        if fill is not _overview:
-            ws.freeze_panes = "A2"
-            if ws.max_row > 1:
-                ws.auto_filter.ref = ws.dimensions
-    wb.properties.title = f"{data.organization.name} {data.title}"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        *([(_("支部"), _branches)] if data.rollup else []),
+    ):
+        columns, rows = fill(data)
+        sheets.append(Sheet(name, columns, rows, title=title))
+    return workbook_bytes(sheets, title=title)

@@ -12,8 +12,6 @@ Access goes through the branches selectors, as everywhere:
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
@@ -25,14 +23,16 @@ from branches.selectors import (
     organizations_editable_by,
     organizations_visible_to,
 )
+from common.downloads import PDF_CONTENT_TYPE, file_response
+from common.xlsx import XLSX_CONTENT_TYPE
 from portal.db_router import use_replica
 
 from .excel import summary_workbook
 from .summary import build_member_archive, build_summary
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
-PDF = "application/pdf"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = PDF_CONTENT_TYPE
+XLSX = XLSX_CONTENT_TYPE
 
 
 class BadYear(ValueError):
@@ -61,19 +61,8 @@ def _last_year() -> int:
     return timezone.localdate().year - 1
 
 
-def content_disposition(filename: str, fallback: str) -> str:
-    """An attachment header with the UTF-8 name (RFC 5987/6266) and an ASCII fallback for
-    clients that ignore filename*."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-
-
 def _download(body: bytes, content_type: str, filename: str, fallback: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = content_disposition(filename, fallback)
-    response["X-Content-Type-Options"] = "nosniff"
-    # Personal data: not to be kept by shared caches.
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(body, filename=filename, ascii_name=fallback, content_type=content_type)
 
 
 def _summary_request(request: HttpRequest, code: str):

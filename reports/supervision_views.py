@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -14,8 +13,10 @@ from assessments.models import CheckStatus
 from assessments.supervision import period_checks
 from branches.models import Organization
 from branches.selectors import organizations_visible_to, scope_for
+from common.downloads import file_response
+from common.xlsx import DATE, Column, Sheet
 
-from .dashboard_views import _xlsx
+from .exports import org_export, org_title
 
 
 def _org_and_start(request: HttpRequest, code: str) -> tuple[Organization, dt.date]:
@@ -49,28 +50,43 @@ def _rows(checks) -> list[list]:
     ]
 
 
+COLUMNS = [
+    Column("月份"),
+    Column("支部编码"),
+    Column("党支部"),
+    Column("状态"),
+    Column("检查日期", DATE),
+    Column("检查内容", wrap=True, width=24),
+    Column("发现的问题", wrap=True, width=36),
+    Column("整改期限", DATE),
+    Column("整改答复", wrap=True, width=36),
+]
+
+
+def _period(start: dt.date) -> str:
+    """The two months a report covers: "2025年3–4月"."""
+    return f"{start.year}年{start.month}–{start.month + 1}月"
+
+
 def supervision_report_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     org, start = _org_and_start(request, code)
     checks = list(period_checks(organization=org, start=start))
-    headers = [
-        "月份",
-        "支部编码",
-        "党支部",
-        "状态",
-        "检查日期",
-        "检查内容",
-        "发现的问题",
-        "整改期限",
-        "整改答复",
-    ]
     open_rows = [
         r
         for r, c in zip(_rows(checks), checks, strict=True)
         if c.status in (CheckStatus.CHECKED, CheckStatus.ANSWERED)
     ]
-    return _xlsx(
-        f"督导报告-{org.code}-{start:%Y-%m}.xlsx",
-        {"督导检查": (headers, _rows(checks)), "未销号问题": (headers, open_rows)},
+    title = org_title(org, _period(start), "督导报告")
+    return org_export(
+        org,
+        period=f"{start:%Y-%m}",
+        title_period=_period(start),
+        what="督导报告",
+        slug="supervision",
+        sheets=[
+            Sheet("督导检查", COLUMNS, _rows(checks), title=title),
+            Sheet("未销号问题", COLUMNS, open_rows, title=title),
+        ],
     )
 
 
@@ -91,10 +107,5 @@ def supervision_report_pdf(request: HttpRequest, code: str) -> HttpResponse:
         },
     )
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    filename = f"督导报告-{org.code}-{start:%Y-%m}.pdf"
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"report.pdf\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    name = f"{org.code}-{start:%Y-%m}"
+    return file_response(pdf, filename=f"督导报告-{name}.pdf", ascii_name=f"supervision-{name}.pdf")

@@ -62,6 +62,14 @@ urlpatterns = [
         _view("dashboard_views", "attendance_register"),
         name="attendance_register",
     ),
+    path("members.xlsx", _view("table_exports", "member_list_xlsx"), name="member_list_xlsx"),
+    path(
+        "orgs/<str:code>/selection.xlsx",
+        _view("table_exports", "selection_xlsx"),
+        name="selection_xlsx",
+    ),
+    path("orgs/<str:code>/audit.xlsx", _view("table_exports", "audit_xlsx"), name="audit_xlsx"),
+    path("orgs/<str:code>/exams.xlsx", _view("table_exports", "exams_xlsx"), name="exams_xlsx"),
     path(
         "orgs/<str:code>/supervision/report.xlsx",
         _view("supervision_views", "supervision_report_xlsx"),

@@ -5,26 +5,27 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from assessments.engine import OUTCOME_LABELS
 from assessments.selectors import absences, assessment_for, enrolment_in_year
 from assessments.views import _sort_key
 from attendance.views import _year
 from branches.selectors import members_visible_to, organizations_visible_to
+from common.downloads import xlsx_response
+from common.xlsx import DATE, INTEGER, NUMBER, PERCENT, Column, Sheet
 from portal.db_router import use_replica
 
-from .dashboard_views import _xlsx
+from .exports import org_export, org_title, outcome_label
 
-RULE_HEADERS = [
-    "规则",
-    "要求",
-    "结果",
-    "实际",
-    "标准",
-    "说明",
-    "缺少的月份/季度",
-    "进度预测",
-    "后果",
-    "原文",
+RULE_COLUMNS = [
+    Column("规则"),
+    Column("要求", wrap=True, width=30),
+    Column("结果"),
+    Column("实际", wrap=True, width=20),
+    Column("标准", wrap=True, width=20),
+    Column("说明", wrap=True, width=24),
+    Column("缺少的月份/季度", wrap=True, width=20),
+    Column("进度预测"),
+    Column("后果", wrap=True, width=20),
+    Column("原文", wrap=True, width=50),
 ]
 
 
@@ -34,7 +35,7 @@ def _rule_rows(verdicts) -> list[list]:
         [
             v.rule_id,
             v.title,
-            OUTCOME_LABELS[v.outcome],
+            outcome_label(v.outcome),
             v.value,
             v.threshold,
             v.detail,
@@ -73,15 +74,26 @@ def org_verdicts_xlsx(request: HttpRequest, code: str) -> HttpResponse:
         for m in a.members
         if m.organization.path.startswith(org.path)
     ]
-    return _xlsx(
-        f"考评-{org.code}-{year}.xlsx",
-        {
-            "规则": (RULE_HEADERS, _rule_rows(result.verdicts)),
-            "党员": (
-                ["编号", "姓名", "组织", "无故缺席", "应到", "实到", "可评优秀", "未达标规则"],
-                members,
-            ),
-        },
+    title = org_title(org, f"{year}年", "考评")
+    member_columns = [
+        Column("编号"),
+        Column("姓名"),
+        Column("组织"),
+        Column("无故缺席", INTEGER),
+        Column("应到", INTEGER),
+        Column("实到", INTEGER),
+        Column("可评优秀"),
+        Column("未达标规则"),
+    ]
+    return org_export(
+        org,
+        period=year,
+        what="考评",
+        slug="verdicts",
+        sheets=[
+            Sheet("规则", RULE_COLUMNS, _rule_rows(result.verdicts), title=title),
+            Sheet("党员", member_columns, members, title=title),
+        ],
     )
 
 
@@ -104,14 +116,26 @@ def overview_xlsx(request: HttpRequest, code: str) -> HttpResponse:
                 r.organization.code,
                 r.organization.name,
                 r.study_sessions,
-                None if r.avg_participation is None else round(r.avg_participation, 4),
+                r.avg_participation,
                 "达标" if r.five_good else "不达标",
-                *[OUTCOME_LABELS[by_id[rid].outcome] if rid in by_id else "" for rid in rule_ids],
+                *[outcome_label(by_id[rid].outcome) if rid in by_id else "" for rid in rule_ids],
             ]
         )
-    return _xlsx(
-        f"考评总览-{org.code}-{year}.xlsx",
-        {"支部": (["编码", "党支部", "学习次数", "平均参与率", "五好", *rule_ids], rows)},
+    columns = [
+        Column("编码"),
+        Column("党支部"),
+        Column("学习次数", INTEGER),
+        Column("平均参与率", PERCENT),
+        Column("五好"),
+        *[Column(rid) for rid in rule_ids],
+    ]
+    title = org_title(org, f"{year}年", "考评总览")
+    return org_export(
+        org,
+        period=year,
+        what="考评总览",
+        slug="overview",
+        sheets=[Sheet("支部", columns, rows, title=title)],
     )
 
 
@@ -140,10 +164,21 @@ def member_verdicts_xlsx(request: HttpRequest, member_no: str) -> HttpResponse:
             study_types=(profile.options if profile else {}).get("study_types", []),
         )
     ]
-    return _xlsx(
-        f"党员考评-{member.member_no}-{year}.xlsx",
-        {
-            "规则": (RULE_HEADERS, _rule_rows(result.verdicts)),
-            "无故缺席": (["日期", "主题", "组织", "学时", "已补课"], dates),
-        },
+    title = f"{member.name}（{member.member_no}） {year}年 党员考评"
+    absence_columns = [
+        Column("日期", DATE),
+        Column("主题", wrap=True, width=40),
+        Column("组织"),
+        Column("学时", NUMBER),
+        Column("已补课"),
+    ]
+    name = f"{member.member_no}-{year}"
+    return xlsx_response(
+        [
+            Sheet("规则", RULE_COLUMNS, _rule_rows(result.verdicts), title=title),
+            Sheet("无故缺席", absence_columns, dates, title=title),
+        ],
+        title=title,
+        filename=f"党员考评-{name}.xlsx",
+        ascii_name=f"member-verdicts-{name}.xlsx",
     )

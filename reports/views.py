@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Organization, OrgType
 from branches.selectors import organizations_editable_by, organizations_visible_to, scope_for
+from common.downloads import PDF_CONTENT_TYPE, content_disposition
 
 from . import selectors, services, tasks
 from .forms import AnnualRunForm, SummaryTextForm
@@ -123,11 +124,14 @@ def progress(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def version_pdf(request: HttpRequest, pk: int) -> FileResponse:
     version = get_object_or_404(selectors.versions_visible_to(request.user), pk=pk)
-    return FileResponse(
-        version.pdf.open("rb"),
-        content_type="application/pdf",
-        filename=services.pdf_filename(version.organization, version.year, version.number),
+    code, year, number = version.organization.code, version.year, version.number
+    response = FileResponse(version.pdf.open("rb"), content_type=PDF_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(
+        f"{_('学习情况总结')}-{code}-{year}-{_('第%(n)s版') % {'n': number}}.pdf",
+        f"summary-{code}-{year}-v{number}.pdf",
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -168,7 +168,7 @@ def test_bimonthly_report_issue_excel_and_pdf(cast):
         reverse("reports:supervision_report_xlsx", kwargs={"code": "JG"}), {"start": "2025-03"}
     )
     wb = load_workbook(io.BytesIO(xlsx.content))
-    assert wb["未销号问题"].max_row == 2
+    assert wb["未销号问题"].max_row == 3  # title, header, one open finding
     pdf = client.get(
         reverse("reports:supervision_report_pdf", kwargs={"code": "JG"}), {"start": "2025-03"}
     )

@@ -41,7 +41,7 @@ def test_reviewer_dashboard_story(page):
         page.locator("#export-heatmap").click()
     # The download has no file extension; openpyxl wants one, a stream it accepts.
     wb = load_workbook(io.BytesIO(info.value.path().read_bytes()))
-    assert wb["三会一课"].max_row == 7
+    assert wb["三会一课"].max_row == 2 + 6  # title, header, the six branches
 
     # Draw a sample and record a check.
     page.goto("/orgs/JG/supervision/")

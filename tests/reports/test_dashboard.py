@@ -172,7 +172,7 @@ def test_tables_export_to_excel_with_the_same_filters(cast, year_2025):
             ).content
         )
     )
-    rows = list(heat["三会一课"].values)
+    rows = list(heat["三会一课"].values)[1:]  # under the title row
     assert rows[0][:3] == ("编码", "党支部", "1月")
     assert {r[0] for r in rows[1:]} == {"JG-01-01", "JG-01-02"}
     assert (
@@ -195,7 +195,7 @@ def test_attendance_register_is_members_by_sessions(cast, year_2025):
         reverse("reports:attendance_register", kwargs={"code": "JG-01-01"}), {"year": 2025}
     )
     ws = load_workbook(io.BytesIO(response.content)).active
-    rows = list(ws.values)
+    rows = list(ws.values)[1:]  # under the title row
     assert rows[0][:3] == ("编号", "姓名", "组织") and len(rows[0]) == 3 + 6 + 5
     member = next(r for r in rows if r[0] == "A002")
     assert member[3:9].count("缺席") == 4 and member[-2] == 4 and member[-1] == 4.0
@@ -259,7 +259,7 @@ def test_verdict_pages_export_to_excel(cast, year_2025):
         and rules["FJ-B1"][3] == "6 次"
         and "不少于12次" in rules["FJ-B1"][9]
     )
-    assert {r[0] for r in list(wb["党员"].values)[1:]} == {"A001", "A002"}
+    assert {r[0] for r in list(wb["党员"].values)[2:]} == {"A001", "A002"}
     grid = load_workbook(
         io.BytesIO(
             client.get(
@@ -268,7 +268,7 @@ def test_verdict_pages_export_to_excel(cast, year_2025):
             ).content
         )
     )
-    assert [r[0] for r in list(grid["支部"].values)[1:]] == ["JG-01-01", "JG-01-02"]
+    assert [r[0] for r in list(grid["支部"].values)[2:]] == ["JG-01-01", "JG-01-02"]
     member = load_workbook(
         io.BytesIO(
             client.get(
@@ -277,7 +277,7 @@ def test_verdict_pages_export_to_excel(cast, year_2025):
             ).content
         )
     )
-    assert member["无故缺席"].max_row == 1 + 4
+    assert member["无故缺席"].max_row == 2 + 4  # title, header, the absences
     for name, kwargs in (
         ("reports:org_verdicts_xlsx", {"code": "JG-01-01"}),
         ("reports:member_verdicts_xlsx", {"member_no": "A002"}),

@@ -300,18 +300,19 @@ def test_workbook_has_the_sheets_with_real_dates(branch_year):
     )
     assert branch.sheetnames == ["概况", "活动", "考评", "党员"]
     sessions = branch["活动"]
-    assert sessions["A1"].value == "日期"
-    assert sessions["A2"].value.date() == dt.date(YEAR, 3, 5)
-    assert sessions["J2"].value == pytest.approx(0.5) and sessions["J2"].number_format == "0.00%"
+    assert "甲支部" in sessions["A1"].value  # the title row
+    assert sessions["A2"].value == "日期"
+    assert sessions["A3"].value.date() == dt.date(YEAR, 3, 5)
+    assert sessions["J3"].value == pytest.approx(0.5) and sessions["J3"].number_format == "0.0%"
     assert sessions.column_dimensions["D"].width >= 30
-    assert [c.value for c in branch["党员"][1]][:3] == ["编号", "姓名", "所在组织"]
+    assert [c.value for c in branch["党员"][2]][:3] == ["编号", "姓名", "所在组织"]
     assert "党支部集体学习每年不少于12次" in [c.value for c in branch["考评"]["H"]]
     rollup = load_workbook(
         io.BytesIO(summary_workbook(build_summary(organization=refreshed(cast.root), year=YEAR)))
     )
     assert rollup.sheetnames == ["概况", "活动", "考评", "党员", "支部"]
-    assert rollup["活动"].max_row == 1 + 5  # every session of the subtree, filterable
-    assert [r[1].value for r in rollup["支部"].iter_rows(min_row=2)][:2] == ["甲支部", "乙支部"]
+    assert rollup["活动"].max_row == 2 + 5  # every session of the subtree, filterable
+    assert [r[1].value for r in rollup["支部"].iter_rows(min_row=3)][:2] == ["甲支部", "乙支部"]
 
 
 # The views and who may use them
