@@ -160,7 +160,10 @@ def org_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             org = services.organization_create(
-                parent=parent, code=form.cleaned_data["code"], **_org_form_fields(form.cleaned_data)
+                parent=parent,
+                code=form.cleaned_data["code"],
+                by=request.user,
+                **_org_form_fields(form.cleaned_data),
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -185,7 +188,9 @@ def org_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = OrganizationForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_update(organization=org, **_org_form_fields(form.cleaned_data))
+            services.organization_update(
+                organization=org, by=request.user, **_org_form_fields(form.cleaned_data)
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -207,7 +212,9 @@ def org_move(request: HttpRequest, code: str) -> HttpResponse:
     form = OrganizationMoveForm(request.POST or None, parents=parents)
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_move(organization=org, new_parent=form.cleaned_data["parent"])
+            services.organization_move(
+                organization=org, new_parent=form.cleaned_data["parent"], by=request.user
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -286,7 +293,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         org, start = data.pop("organization"), data.pop("start")
         try:
-            member = services.member_create(organization=org, start=start, **data)
+            member = services.member_create(organization=org, start=start, by=request.user, **data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -302,7 +309,7 @@ def member_edit(request: HttpRequest, member_no: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "member_no"}
         try:
-            services.member_update(member=member, **data)
+            services.member_update(member=member, by=request.user, **data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -326,7 +333,10 @@ def member_transfer(request: HttpRequest, member_no: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.member_transfer(
-                member=member, to=form.cleaned_data["to"], on=form.cleaned_data["on"]
+                member=member,
+                to=form.cleaned_data["to"],
+                on=form.cleaned_data["on"],
+                by=request.user,
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -357,7 +367,7 @@ def role_add(request: HttpRequest, member_no: str) -> HttpResponse:
     form = RoleForm(request.POST or None, organizations=orgs)
     if request.method == "POST" and form.is_valid():
         try:
-            services.role_assign(member=member, **form.cleaned_data)
+            services.role_assign(member=member, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -380,7 +390,7 @@ def role_end(request: HttpRequest, member_no: str, role_id: int) -> HttpResponse
     form = RoleEndForm(request.POST)
     if form.is_valid():
         try:
-            services.role_end(role=role, on=form.cleaned_data["end"])
+            services.role_end(role=role, on=form.cleaned_data["end"], by=request.user)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -397,7 +407,7 @@ def exemption_add(request: HttpRequest, member_no: str) -> HttpResponse:
     form = ExemptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.exemption_add(member=member, **form.cleaned_data)
+            services.exemption_add(member=member, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -415,7 +425,7 @@ def exemption_add(request: HttpRequest, member_no: str) -> HttpResponse:
 def member_issue_login(request: HttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     try:
-        user, password = services.member_issue_login(member=member)
+        user, password = services.member_issue_login(member=member, by=request.user)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

@@ -46,14 +46,33 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+class NewPasswordChangeForm(PasswordChangeForm):
+    """The new password must differ from the old one: a one-time password read out over
+    the phone cannot be kept as the member's own."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        password = cleaned.get("new_password1")
+        if password and self.user.check_password(password):
+            self.add_error(
+                "new_password2",
+                forms.ValidationError(
+                    _("新密码：不能与当前密码（或一次性密码）相同，请设置一个新的密码"),
+                    code="password_unchanged",
+                ),
+            )
+        return cleaned
+
+
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = NewPasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         if user.must_change_password:
             user.must_change_password = False
-            user.save(update_fields=["must_change_password"])
+            user.one_time_password_expires_at = None
+            user.save(update_fields=["must_change_password", "one_time_password_expires_at"])
         update_session_auth_hash(request, user)
         messages.success(request, _("密码已修改"))
         return redirect("home")
