@@ -139,9 +139,12 @@ def _central_group_leader_org_ids(user: User) -> list[int]:
 
 def leave_requests_decidable_by(user: User) -> QuerySet[LeaveRequest]:
     """Requests the user may approve: the secretary for their subtree, the 中心组 组长 (or
-    学习秘书) for 中心组学习 sessions of their organization."""
+    学习秘书) for 中心组学习 sessions of their organization. Never their own: a secretary's
+    leave is decided above them."""
     scope = scope_for(user)
     qs = LeaveRequest.objects.select_related("session", "session__organization", "member")
+    if scope.member_id is not None:
+        qs = qs.exclude(member_id=scope.member_id)
     if scope.is_admin:
         return qs
     q = Q(pk__in=[])

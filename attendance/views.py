@@ -25,6 +25,7 @@ from branches.selectors import (
     scope_for,
 )
 from branches.views import _apply_errors
+from portal.http import safe_next
 
 from . import services
 from .forms import (
@@ -156,7 +157,9 @@ def session_edit(request: HttpRequest, code: str) -> HttpResponse:
         form = SessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_update(session=session, **_session_fields(form.cleaned_data))
+            services.session_update(
+                session=session, by=request.user, **_session_fields(form.cleaned_data)
+            )
             if "central_speakers" in form.cleaned_data:
                 session.central_speakers.set(form.cleaned_data["central_speakers"])
         except ValidationError as exc:
@@ -177,7 +180,7 @@ def session_delete(request: HttpRequest, code: str) -> HttpResponse:
     session = _session(request, code, write=True)
     org = session.organization
     try:
-        services.session_delete(session=session)
+        services.session_delete(session=session, by=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect(session)
@@ -231,7 +234,10 @@ def session_detail(request: HttpRequest, code: str) -> HttpResponse:
             "entries": entries
             if (can_write or scope.can_read_path(session.organization.path))
             else [],
-            "exempt": exempt,
+            # Why someone is exempt (病休, 出国) is personal: a member sees only their own.
+            "exempt": exempt
+            if (can_write or scope.can_read_path(session.organization.path))
+            else [x for x in exempt if x.member.pk == scope.member_id],
             "preview": preview,
             "counts": dict(counts),
             "rate": rate,
@@ -583,7 +589,7 @@ def leave_decide(request: HttpRequest, pk: int) -> HttpResponse:
             )
         else:
             messages.success(request, _("已处理 %(n)s 的请假") % {"n": leave.member.name})
-    return redirect(request.POST.get("next") or reverse("attendance:leave_inbox"))
+    return redirect(safe_next(request, default=reverse("attendance:leave_inbox")))
 
 
 # Make-up
