@@ -50,15 +50,32 @@ class MemberAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     actions = ["export_personal_data", "erase_personal_data"]
 
-    @admin.action(description="导出所选党员的个人数据（JSON）")
+    # The admin's change view shows the full mobile and ID numbers: every read is logged.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from .privacy import log_access
+
+        if request.method == "GET":
+            member = self.get_object(request, object_id)
+            if member is not None and (member.mobile or member.id_number):
+                log_access(
+                    user=request.user, member=member, what="管理后台党员页（完整手机号、身份证号）"
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # A copy of personal data leaves the system: it takes the change permission, not the
+    # view permission that only lets a staff user look.
+    @admin.action(description="导出所选党员的个人数据（JSON）", permissions=["change"])
     def export_personal_data(self, request, queryset):
         import json
 
         from django.http import HttpResponse
 
-        from .privacy import member_export
+        from .privacy import log_access, member_export
 
-        data = [member_export(m) for m in queryset]
+        data = []
+        for member in queryset:
+            data.append(member_export(member))
+            log_access(user=request.user, member=member, what="管理后台导出个人数据（JSON）")
         response = HttpResponse(
             json.dumps(data, ensure_ascii=False, indent=2),
             content_type="application/json; charset=utf-8",
@@ -66,7 +83,7 @@ class MemberAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="personal-data.json"'
         return response
 
-    @admin.action(description="删除所选党员的个人信息（考勤记录匿名保留）")
+    @admin.action(description="删除所选党员的个人信息（考勤记录匿名保留）", permissions=["delete"])
     def erase_personal_data(self, request, queryset):
         from .privacy import member_erase
 

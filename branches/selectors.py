@@ -157,6 +157,16 @@ def members_editable_by(user: User) -> QuerySet[Member]:
     return qs.filter(_org_membership_exists(scope.write_paths, current_only=True))
 
 
+def members_enrolled_during(
+    *, organization: Organization, first: dt.date, last: dt.date
+) -> QuerySet[Member]:
+    """Members on a roll of the organization's subtree on any day of [first, last]."""
+    enrolled = Membership.objects.filter(
+        member=OuterRef("pk"), organization__path__startswith=organization.path
+    ).filter(Q(start__isnull=True) | Q(start__lte=last), Q(end__isnull=True) | Q(end__gt=first))
+    return Member.objects.filter(Exists(enrolled))
+
+
 def roll_on(*, organization: Organization, day: dt.date) -> QuerySet[Membership]:
     """Who was on the roll of the organization (its whole subtree) on `day`."""
     return (

@@ -305,6 +305,9 @@ def member_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def member_edit(request: HttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
+    if request.method == "GET" and (member.mobile or member.id_number):
+        # The form holds the full numbers, as the member page does.
+        log_access(user=request.user, member=member, what="编辑党员信息（完整手机号、身份证号）")
     form = MemberForm(request.POST or None, initial=member_form_initial(member), editing=True)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "member_no"}
