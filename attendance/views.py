@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -25,7 +25,7 @@ from branches.selectors import (
     scope_for,
 )
 from branches.views import _apply_errors
-from portal.http import safe_next
+from portal.http import AuthenticatedHttpRequest, safe_next
 
 from . import services
 from .forms import (
@@ -60,20 +60,26 @@ from .models import (
 )
 from .selectors import (
     central_group_members,
+    entries_writable_by,
     expected_attendees,
     leave_requests_decidable_by,
     member_entries,
+    notes_editable_by,
+    notes_reviewable_by,
+    notes_visible_to,
+    records_confirmable_by,
     sessions_editable_by,
+    sessions_unlockable_by,
     sessions_visible_to,
 )
 
 
-def _session(request: HttpRequest, code: str, *, write: bool = False) -> StudySession:
+def _session(request: AuthenticatedHttpRequest, code: str, *, write: bool = False) -> StudySession:
     qs = sessions_editable_by(request.user) if write else sessions_visible_to(request.user)
     return get_object_or_404(qs, code=code)
 
 
-def _own_member(request: HttpRequest) -> Member:
+def _own_member(request: AuthenticatedHttpRequest) -> Member:
     member_id = scope_for(request.user).member_id
     if member_id is None:
         raise Http404
@@ -413,9 +419,7 @@ def attendance_history(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def session_unlock(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session(request, code)
-    if not scope_for(request.user).can_review_path(session.organization.path):
-        raise Http404
+    session = get_object_or_404(sessions_unlockable_by(request.user), code=code)
     form = UnlockForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写解锁理由"))
@@ -463,6 +467,7 @@ def session_qr(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+@login_not_required
 def checkin(request: HttpRequest, code: str, window: int, token: str) -> HttpResponse:
     """A scan: valid codes grant a few minutes to log in and confirm; then one POST."""
     session = get_object_or_404(StudySession, code=code)
@@ -597,13 +602,8 @@ def leave_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def makeup(request: HttpRequest, pk: int) -> HttpResponse:
-    scope = scope_for(request.user)
-    entry = get_object_or_404(
-        AttendanceEntry.objects.select_related("session", "session__organization", "member"), pk=pk
-    )
-    own = entry.member_id == scope.member_id
-    if not own and not scope.can_write_path(entry.session.organization.path):
-        raise Http404
+    entry = get_object_or_404(entries_writable_by(request.user), pk=pk)
+    own = entry.member_id == scope_for(request.user).member_id
     existing = MakeUp.objects.filter(entry=entry).first()
     form = MakeUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -731,14 +731,8 @@ def note_new(request: HttpRequest) -> HttpResponse:
     return render(request, "attendance/note_form.html", {"form": form, "title": _("写学习笔记")})
 
 
-def _note(request: HttpRequest, pk: int) -> StudyNote:
-    note = get_object_or_404(
-        StudyNote.objects.select_related("member", "session", "similar_to", "similar_to__member"),
-        pk=pk,
-    )
-    if not members_visible_to(request.user).filter(pk=note.member_id).exists():
-        raise Http404
-    return note
+def _note(request: AuthenticatedHttpRequest, pk: int) -> StudyNote:
+    return get_object_or_404(notes_visible_to(request.user), pk=pk)
 
 
 @login_required
@@ -769,9 +763,7 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    note = _note(request, pk)
-    if note.member_id != scope_for(request.user).member_id:
-        raise Http404
+    note = get_object_or_404(notes_editable_by(request.user), pk=pk)
     initial = {"kind": note.kind, "title": note.title, "body": note.body, "book": note.book}
     form = NoteForm(request.POST or None, initial=initial)
     del form.fields["session"]
@@ -793,12 +785,7 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def note_review(request: HttpRequest, pk: int) -> HttpResponse:
-    note = _note(request, pk)
-    if (
-        note.member_id == scope_for(request.user).member_id
-        or not members_editable_by(request.user).filter(pk=note.member_id).exists()
-    ):
-        raise Http404
+    note = get_object_or_404(notes_reviewable_by(request.user), pk=pk)
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -900,12 +887,7 @@ def record_new(request: HttpRequest, member_no: str, kind: str) -> HttpResponse:
 def record_confirm(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind not in RECORD_KINDS:
         raise Http404
-    model = RECORD_KINDS[kind][0]
-    record = get_object_or_404(
-        model.objects.filter(member__in=members_editable_by(request.user)), pk=pk
-    )
-    if record.member_id == scope_for(request.user).member_id:
-        raise Http404
+    record = get_object_or_404(records_confirmable_by(request.user, RECORD_KINDS[kind][0]), pk=pk)
     try:
         services.record_confirm(
             record=record, confirm=request.POST.get("decision") == "confirm", by=request.user

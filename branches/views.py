@@ -5,11 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from portal.http import AuthenticatedHttpRequest
 
 from . import services
 from .filters import MemberFilter
@@ -40,14 +42,14 @@ from .selectors import (
 )
 
 
-def _org(request: HttpRequest, code: str, *, write: bool = False) -> Organization:
+def _org(request: AuthenticatedHttpRequest, code: str, *, write: bool = False) -> Organization:
     qs = (
         organizations_editable_by(request.user) if write else organizations_visible_to(request.user)
     )
     return get_object_or_404(qs, code=code)
 
 
-def _member(request: HttpRequest, member_no: str, *, write: bool = False) -> Member:
+def _member(request: AuthenticatedHttpRequest, member_no: str, *, write: bool = False) -> Member:
     qs = members_editable_by(request.user) if write else members_visible_to(request.user)
     return get_object_or_404(qs, member_no=member_no)
 
@@ -64,7 +66,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     member = None
     if scope.member_id is not None:
@@ -91,7 +93,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def org_tree(request: HttpRequest) -> HttpResponse:
+def org_tree(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if not scope.is_staff_like:
         raise Http404
@@ -105,7 +107,7 @@ def org_tree(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def org_detail(request: HttpRequest, code: str) -> HttpResponse:
+def org_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     org = _org(request, code)
     date_form = RosterDateForm(request.GET or None)
     day = date_form.day()
@@ -150,7 +152,7 @@ def _org_form_fields(data: dict) -> dict:
 
 
 @login_required
-def org_create(request: HttpRequest) -> HttpResponse:
+def org_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     parent_code = request.GET.get("parent") or request.POST.get("parent") or ""
     parent = _org(request, parent_code, write=True) if parent_code else None
@@ -176,7 +178,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def org_edit(request: HttpRequest, code: str) -> HttpResponse:
+def org_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     org = _org(request, code, write=True)
     initial = {
         "code": org.code,
@@ -202,7 +204,7 @@ def org_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def org_move(request: HttpRequest, code: str) -> HttpResponse:
+def org_move(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     org = _org(request, code, write=True)
     scope = scope_for(request.user)
     # Moving takes the subtree out of its parent: the user must manage the parent too.
@@ -224,7 +226,7 @@ def org_move(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if not scope.is_staff_like:
         raise Http404
@@ -253,7 +255,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def member_detail(request: HttpRequest, member_no: str) -> HttpResponse:
+def member_detail(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no)
     can_write = members_editable_by(request.user).filter(pk=member.pk).exists()
     scope = scope_for(request.user)
@@ -283,7 +285,7 @@ def member_detail(request: HttpRequest, member_no: str) -> HttpResponse:
 
 
 @login_required
-def member_create(request: HttpRequest) -> HttpResponse:
+def member_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     orgs = organizations_editable_by(request.user).filter(type__in=MEMBER_HOLDING_TYPES)
     if not orgs.exists():
         raise Http404
@@ -303,7 +305,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def member_edit(request: HttpRequest, member_no: str) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     if request.method == "GET" and (member.mobile or member.id_number):
         # The form holds the full numbers, as the member page does.
@@ -326,7 +328,7 @@ def member_edit(request: HttpRequest, member_no: str) -> HttpResponse:
 
 
 @login_required
-def member_transfer(request: HttpRequest, member_no: str) -> HttpResponse:
+def member_transfer(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     scope = scope_for(request.user)
     # A secretary may transfer to any branch (the receiving side is not theirs to refuse here);
@@ -355,7 +357,7 @@ def member_transfer(request: HttpRequest, member_no: str) -> HttpResponse:
 
 
 @login_required
-def role_add(request: HttpRequest, member_no: str) -> HttpResponse:
+def role_add(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     current = member.current_membership()
     if current is None:
@@ -385,7 +387,7 @@ def role_add(request: HttpRequest, member_no: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def role_end(request: HttpRequest, member_no: str, role_id: int) -> HttpResponse:
+def role_end(request: AuthenticatedHttpRequest, member_no: str, role_id: int) -> HttpResponse:
     member = _member(request, member_no, write=True)
     role = get_object_or_404(
         member.roles.filter(organization__in=organizations_editable_by(request.user)), pk=role_id
@@ -405,7 +407,7 @@ def role_end(request: HttpRequest, member_no: str, role_id: int) -> HttpResponse
 
 
 @login_required
-def exemption_add(request: HttpRequest, member_no: str) -> HttpResponse:
+def exemption_add(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     form = ExemptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -425,7 +427,7 @@ def exemption_add(request: HttpRequest, member_no: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_issue_login(request: HttpRequest, member_no: str) -> HttpResponse:
+def member_issue_login(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     try:
         user, password = services.member_issue_login(member=member, by=request.user)
@@ -441,7 +443,7 @@ def member_issue_login(request: HttpRequest, member_no: str) -> HttpResponse:
 
 
 @login_required
-def ledger_import(request: HttpRequest) -> HttpResponse:
+def ledger_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if not (scope.is_admin or scope.write_paths):
         raise Http404

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 
+@login_not_required
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and (if configured) Redis answer; 503 and which one failed if not.
