@@ -112,27 +112,24 @@ def sessions_visible_to(user: User) -> QuerySet[StudySession]:
     return qs.filter(q)
 
 
-def sessions_editable_by(user: User) -> QuerySet[StudySession]:
+def _sessions_under(user: User, paths_of: str) -> QuerySet[StudySession]:
     scope = scope_for(user)
     qs = StudySession.objects.select_related("organization")
     if scope.is_admin:
         return qs
     q = Q(pk__in=[])
-    for path in scope.write_paths:
+    for path in getattr(scope, paths_of):
         q |= Q(organization__path__startswith=path)
     return qs.filter(q)
+
+
+def sessions_editable_by(user: User) -> QuerySet[StudySession]:
+    return _sessions_under(user, "write_paths")
 
 
 def sessions_unlockable_by(user: User) -> QuerySet[StudySession]:
     """Sessions whose locked attendance the user may unlock: reviewers of the subtree."""
-    scope = scope_for(user)
-    qs = StudySession.objects.select_related("organization")
-    if scope.is_admin:
-        return qs
-    q = Q(pk__in=[])
-    for path in scope.review_paths:
-        q |= Q(organization__path__startswith=path)
-    return qs.filter(q)
+    return _sessions_under(user, "review_paths")
 
 
 def entries_writable_by(user: User) -> QuerySet[AttendanceEntry]:
