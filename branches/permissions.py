@@ -13,6 +13,8 @@ Chinese, naming who can do it.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -93,8 +95,11 @@ def check_member_create(*, by: User | None, organization: Organization) -> None:
     check_org_write(by=by, organization=organization)
 
 
-def _open_roles(member: Member):
-    return Role.objects.filter(member=member, end__isnull=True).select_related("organization")
+def _not_ended(qs):
+    """Periods that still give power: open, ending later, or starting later."""
+    return qs.filter(Q(end__isnull=True) | Q(end__gt=timezone.localdate())).select_related(
+        "organization"
+    )
 
 
 def _outside(scope: Scope, org: Organization) -> bool:
@@ -161,10 +166,12 @@ def check_login_issue(*, by: User | None, member: Member) -> None:
         )
     # Each power the log-in carries, as (where, what) for the refusal message.
     powers: list[tuple[Organization, str]] = [
-        (ms.organization, _("同时在%(org)s"))
-        for ms in member.memberships.current().select_related("organization")
+        (ms.organization, _("同时在%(org)s")) for ms in _not_ended(member.memberships.all())
     ]
-    powers += [(role.organization, _("在%(org)s担任") + role.kind) for role in _open_roles(member)]
+    powers += [
+        (role.organization, _("在%(org)s担任") + role.kind)
+        for role in _not_ended(member.roles.all())
+    ]
     if user is not None:
         powers += [
             (review.organization, _("是%(org)s的审阅人"))

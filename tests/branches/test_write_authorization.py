@@ -169,3 +169,18 @@ def test_the_one_time_password_cannot_be_kept_as_the_new_password(cast):
     assert response.status_code == 200
     assert "不能与当前密码（或一次性密码）相同" in response.content.decode()
     assert User.objects.get(username="B002").must_change_password
+
+
+def test_a_role_that_ends_later_or_starts_later_still_counts(write_cast):
+    member = write_cast.base.member_a_member
+    role = make_role(
+        member, write_cast.base.general, RoleKind.COMMITTEE_MEMBER, start=dt.date(2021, 1, 1)
+    )
+    role.end = dt.date(2099, 1, 1)
+    role.save()
+    response = _issue(write_cast.client("secretary_a"), "A002")
+    assert "password" not in response.context
+    assert "在第一党总支担任委员" in response.content.decode()
+    role.delete()
+    make_role(member, write_cast.base.general, RoleKind.COMMITTEE_MEMBER, start=dt.date(2099, 1, 1))
+    assert "password" not in _issue(write_cast.client("secretary_a"), "A002").context
