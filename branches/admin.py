@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -20,6 +24,16 @@ from .models import (
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("学习园地", {"fields": ("must_change_password",)}))
+
+    def save_model(self, request, obj, form, change) -> None:
+        # A password the administrator hands out expires like a secretary's one-time one.
+        if obj.must_change_password and obj.one_time_password_expires_at is None:
+            obj.one_time_password_expires_at = timezone.now() + dt.timedelta(
+                hours=settings.ONE_TIME_PASSWORD_HOURS
+            )
+        elif not obj.must_change_password:
+            obj.one_time_password_expires_at = None
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Organization)

@@ -85,3 +85,23 @@ def test_the_ledger_export_logs_every_member_whose_mobile_it_holds(cast):
     # A reader with masked numbers only gets a file without mobiles, and no log.
     cast.client("reviewer").get(url, {"year": 2025})
     assert not PersonalDataAccess.objects.filter(user=cast.reviewer).exists()
+
+
+def test_a_password_the_administrator_hands_out_expires_too(cast, rf):
+    import datetime as dt
+
+    from django.contrib import admin
+    from django.utils import timezone
+
+    from branches.models import User
+
+    user_admin = admin.site._registry[User]
+    user = cast.member_a
+    user.must_change_password = True
+    user_admin.save_model(rf.post("/"), user, None, True)
+    expires = User.objects.get(pk=user.pk).one_time_password_expires_at
+    assert expires is not None
+    assert abs(expires - (timezone.now() + dt.timedelta(hours=72))) < dt.timedelta(minutes=1)
+    user.must_change_password = False
+    user_admin.save_model(rf.post("/"), user, None, True)
+    assert User.objects.get(pk=user.pk).one_time_password_expires_at is None
