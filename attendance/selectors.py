@@ -127,6 +127,11 @@ def sessions_editable_by(user: User) -> QuerySet[StudySession]:
     return _sessions_under(user, "write_paths")
 
 
+def sessions_readable_by(user: User) -> QuerySet[StudySession]:
+    """Sessions of the user's read scope (not those merely attended): for the history."""
+    return _sessions_under(user, "read_paths")
+
+
 def sessions_unlockable_by(user: User) -> QuerySet[StudySession]:
     """Sessions whose locked attendance the user may unlock: reviewers of the subtree."""
     return _sessions_under(user, "review_paths")

@@ -69,6 +69,7 @@ from .selectors import (
     notes_visible_to,
     records_confirmable_by,
     sessions_editable_by,
+    sessions_readable_by,
     sessions_unlockable_by,
     sessions_visible_to,
 )
@@ -376,10 +377,7 @@ def attendance_take(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def attendance_history(request: HttpRequest, code: str) -> HttpResponse:
     """Every change after the first save: who, when, from what, to what, why."""
-    session = _session(request, code)
-    scope = scope_for(request.user)
-    if not scope.can_read_path(session.organization.path):
-        raise Http404
+    session = get_object_or_404(sessions_readable_by(request.user), code=code)
     records = list(
         AttendanceEntry.history.filter(session_id=session.pk)
         .select_related("history_user")

@@ -122,6 +122,19 @@ def organizations_editable_by(user: User) -> QuerySet[Organization]:
     return qs.filter(_paths_q(scope.write_paths))
 
 
+def organizations_movable_by(user: User) -> QuerySet[Organization]:
+    """Organizations the user may move: taking one out of its parent needs the parent too,
+    so below the root of each write scope (any non-root for a superuser)."""
+    scope = scope_for(user)
+    qs = Organization.objects.filter(depth__gt=1).order_by("path")
+    if scope.is_admin:
+        return qs
+    q = Q(pk__in=[])
+    for path in scope.write_paths:
+        q |= Q(path__startswith=path) & ~Q(path=path)
+    return qs.filter(q)
+
+
 def _org_membership_exists(paths: tuple[str, ...], *, current_only: bool) -> Exists:
     memberships = Membership.objects.filter(member=OuterRef("pk")).filter(
         _paths_q(paths, "organization__")

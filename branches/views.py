@@ -36,6 +36,7 @@ from .selectors import (
     members_editable_by,
     members_visible_to,
     organizations_editable_by,
+    organizations_movable_by,
     organizations_visible_to,
     roll_on,
     scope_for,
@@ -205,11 +206,7 @@ def org_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def org_move(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    org = _org(request, code, write=True)
-    scope = scope_for(request.user)
-    # Moving takes the subtree out of its parent: the user must manage the parent too.
-    if org.depth == 1 or not scope.can_write_path(org.path[: -Organization.steplen]):
-        raise Http404
+    org = get_object_or_404(organizations_movable_by(request.user), code=code)
     parents = organizations_editable_by(request.user).exclude(path__startswith=org.path)
     form = OrganizationMoveForm(request.POST or None, parents=parents)
     if request.method == "POST" and form.is_valid():
