@@ -43,3 +43,11 @@ def test_a_view_without_any_decorator_still_asks_for_a_log_in(db):
     response = Client().get("/forgotten/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=/forgotten/")
+
+
+def test_the_admin_keeps_its_own_log_in_page(db):
+    client = Client()
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert client.get("/admin/login/").status_code == 200
+    assert client.get("/healthz?only=database").status_code == 200
