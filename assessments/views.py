@@ -536,7 +536,8 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 raise Http404
         except ValidationError as exc:
-            target = check_form if action == "check" else answer_form
+            # Only the form that was posted holds data; "close" posts no form.
+            target = {"check": check_form, "answer": answer_form}.get(action or "")
             if target is not None:
                 _apply_errors(target, exc)
             else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
@@ -9,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from branches.selectors import organizations_visible_to, scope_for
+from branches.privacy import log_access_many
+from branches.selectors import members_enrolled_during, organizations_visible_to, scope_for
 from common.downloads import file_response
 
 from .ledger_export import MAX_YEAR, MIN_YEAR, export_ledger, parse_year
@@ -30,6 +33,14 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
     # Full mobile numbers only for those who manage the records, as on the member pages.
     personal = scope_for(request.user).can_write_path(organization.path)
     content = export_ledger(organization=organization, year=year, include_personal=personal)
+    if personal:
+        log_access_many(
+            user=request.user,
+            members=members_enrolled_during(
+                organization=organization, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31)
+            ).exclude(mobile=""),
+            what=f"学习台账导出 {organization.code} {year}（完整手机号）",
+        )
     name = f"{organization.code}-{year}"
     return file_response(
         content, filename=f"学习台账-{name}.xlsx", ascii_name=f"ledger-{name}.xlsx"

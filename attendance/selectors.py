@@ -20,9 +20,9 @@ from branches.models import (
     User,
     on_date_q,
 )
-from branches.selectors import roll_on, scope_for
+from branches.selectors import members_editable_by, members_visible_to, roll_on, scope_for
 
-from .models import AttendanceEntry, LeaveRequest, SessionType, StudySession
+from .models import AttendanceEntry, LeaveRequest, SessionType, StudyNote, StudySession
 
 
 @dataclass(frozen=True)
@@ -112,15 +112,73 @@ def sessions_visible_to(user: User) -> QuerySet[StudySession]:
     return qs.filter(q)
 
 
-def sessions_editable_by(user: User) -> QuerySet[StudySession]:
+def _sessions_under(user: User, paths_of: str) -> QuerySet[StudySession]:
     scope = scope_for(user)
     qs = StudySession.objects.select_related("organization")
     if scope.is_admin:
         return qs
     q = Q(pk__in=[])
-    for path in scope.write_paths:
+    for path in getattr(scope, paths_of):
         q |= Q(organization__path__startswith=path)
     return qs.filter(q)
+
+
+def sessions_editable_by(user: User) -> QuerySet[StudySession]:
+    return _sessions_under(user, "write_paths")
+
+
+def sessions_readable_by(user: User) -> QuerySet[StudySession]:
+    """Sessions of the user's read scope (not those merely attended): for the history."""
+    return _sessions_under(user, "read_paths")
+
+
+def sessions_unlockable_by(user: User) -> QuerySet[StudySession]:
+    """Sessions whose locked attendance the user may unlock: reviewers of the subtree."""
+    return _sessions_under(user, "review_paths")
+
+
+def entries_writable_by(user: User) -> QuerySet[AttendanceEntry]:
+    """Entries the user may add a make-up to: those of sessions they manage, and their own."""
+    scope = scope_for(user)
+    qs = AttendanceEntry.objects.select_related("session", "session__organization", "member")
+    if scope.is_admin:
+        return qs
+    q = Q(session__in=sessions_editable_by(user))
+    if scope.member_id is not None:
+        q |= Q(member_id=scope.member_id)
+    return qs.filter(q)
+
+
+def _not_own(qs: QuerySet, user: User) -> QuerySet:
+    member_id = scope_for(user).member_id
+    return qs if member_id is None else qs.exclude(member_id=member_id)
+
+
+def notes_visible_to(user: User) -> QuerySet[StudyNote]:
+    return StudyNote.objects.filter(member__in=members_visible_to(user)).select_related(
+        "member", "session", "similar_to", "similar_to__member"
+    )
+
+
+def notes_editable_by(user: User) -> QuerySet[StudyNote]:
+    """A note is revised by its author only."""
+    member_id = scope_for(user).member_id
+    return (
+        notes_visible_to(user).filter(member_id=member_id)
+        if member_id
+        else StudyNote.objects.none()
+    )
+
+
+def notes_reviewable_by(user: User) -> QuerySet[StudyNote]:
+    """Notes of the members the user manages, never the user's own."""
+    return _not_own(notes_visible_to(user).filter(member__in=members_editable_by(user)), user)
+
+
+def records_confirmable_by(user: User, model: type) -> QuerySet:
+    """Training, publication, research or talk records the user may confirm: of the members
+    they manage, never their own."""
+    return _not_own(model.objects.filter(member__in=members_editable_by(user)), user)
 
 
 def _central_group_leader_org_ids(user: User) -> list[int]:
@@ -139,9 +197,12 @@ def _central_group_leader_org_ids(user: User) -> list[int]:
 
 def leave_requests_decidable_by(user: User) -> QuerySet[LeaveRequest]:
     """Requests the user may approve: the secretary for their subtree, the 中心组 组长 (or
-    学习秘书) for 中心组学习 sessions of their organization."""
+    学习秘书) for 中心组学习 sessions of their organization. Never their own: a secretary's
+    leave is decided above them."""
     scope = scope_for(user)
     qs = LeaveRequest.objects.select_related("session", "session__organization", "member")
+    if scope.member_id is not None:
+        qs = qs.exclude(member_id=scope.member_id)
     if scope.is_admin:
         return qs
     q = Q(pk__in=[])

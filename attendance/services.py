@@ -19,7 +19,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from branches.models import TOP_TYPES, Member, Organization, OrgType, User
 
-from . import text
+from . import permissions, text
 from .models import (
     ATTENDED,
     AttendanceEntry,
@@ -86,6 +86,7 @@ def _next_code(organization: Organization, date: dt.date) -> str:
 def session_create(
     *, organization: Organization, by: User | None, code: str = "", **fields: Any
 ) -> StudySession:
+    permissions.check_session_create(by=by, organization=organization)
     error = session_type_error(fields.get("type", ""), organization.type)
     if error:
         raise ValidationError({"type": error})
@@ -100,7 +101,8 @@ def session_create(
     return session
 
 
-def session_update(*, session: StudySession, **fields: Any) -> StudySession:
+def session_update(*, session: StudySession, by: User | None = None, **fields: Any) -> StudySession:
+    permissions.check_session_write(by=by, session=session)
     if session.is_frozen:
         changed = [f for f in FROZEN_FIELDS if f in fields and fields[f] != getattr(session, f)]
         if changed:
@@ -118,7 +120,8 @@ def session_update(*, session: StudySession, **fields: Any) -> StudySession:
     return session
 
 
-def session_delete(*, session: StudySession) -> None:
+def session_delete(*, session: StudySession, by: User | None = None) -> None:
+    permissions.check_session_write(by=by, session=session)
     if session.is_frozen:
         raise ValidationError(_("已登记考勤的活动不能删除"))
     session.delete()
@@ -242,6 +245,7 @@ def attendance_record(
     that does not match the expected one, and a 请假 without leave approved before the
     start unless a written reason is given (that override is kept in the history).
     """
+    permissions.check_session_write(by=by, session=session)
     now = now or timezone.now()
     with transaction.atomic():
         # The row lock serialises concurrent saves of the same session.
@@ -333,8 +337,11 @@ def leave_decide(
     now = now or timezone.now()
     with transaction.atomic():
         request = (
-            LeaveRequest.objects.select_for_update().select_related("session").get(pk=request.pk)
+            LeaveRequest.objects.select_for_update()
+            .select_related("session", "session__organization", "member")
+            .get(pk=request.pk)
         )
+        permissions.check_leave_decide(by=by, request=request)
         if request.status != LeaveStatus.PENDING:
             raise ValidationError(_("该请假申请已审批（%(s)s）") % {"s": request.status})
         if not approve and not note.strip():
@@ -355,6 +362,7 @@ def leave_decide(
 
 
 def makeup_record(*, entry: AttendanceEntry, date: dt.date, note: str, by: User | None) -> MakeUp:
+    permissions.check_makeup(by=by, entry=entry)
     if entry.status not in (AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT):
         raise ValidationError(_("只有请假或缺席的活动需要补课"))
     if date < entry.session.date:
@@ -373,6 +381,7 @@ def makeup_record(*, entry: AttendanceEntry, date: dt.date, note: str, by: User 
 
 
 def session_unlock(*, session: StudySession, by: User, reason: str) -> SessionUnlock:
+    permissions.check_unlock(by=by, session=session)
     if not reason.strip():
         raise ValidationError({"reason": _("请填写解锁理由")})
     until = timezone.now() + dt.timedelta(days=settings.ATTENDANCE_UNLOCK_DAYS)
@@ -492,6 +501,8 @@ def sniff_type(head: bytes, upload: Any) -> str | None:
 
 def attachment_add(*, session: StudySession, upload: Any, by: User | None) -> SessionAttachment:
     import os
+
+    permissions.check_session_write(by=by, session=session)
 
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
         raise ValidationError(
@@ -642,7 +653,8 @@ def note_revise(*, note: StudyNote, title: str, body: str, kind: str, book: str 
 
 def note_review(*, note: StudyNote, approve: bool, comment: str, by: User) -> StudyNote:
     with transaction.atomic():
-        note = StudyNote.objects.select_for_update().get(pk=note.pk)
+        note = StudyNote.objects.select_for_update().select_related("member").get(pk=note.pk)
+        permissions.check_member_decision(by=by, member=note.member, what=_("学习笔记"))
         if note.status != NoteStatus.SUBMITTED:
             raise ValidationError(_("该笔记当前不是待审阅状态"))
         if not approve and not comment.strip():
@@ -659,6 +671,9 @@ def note_review(*, note: StudyNote, approve: bool, comment: str, by: User) -> St
 
 def record_add(*, model: type, member: Member, by: User, confirmed: bool, **fields: Any):
     """A training, publication, field research or talk record; a secretary's entry is confirmed."""
+    permissions.check_own_or_member_write(by=by, member=member)
+    if confirmed:
+        permissions.check_member_decision(by=by, member=member, what=_("记录"))
     record = model(member=member, entered_by=by, **fields)
     if confirmed:
         record.status, record.confirmed_by, record.confirmed_at = (
@@ -672,6 +687,7 @@ def record_add(*, model: type, member: Member, by: User, confirmed: bool, **fiel
 
 
 def record_confirm(*, record: Any, confirm: bool, by: User) -> Any:
+    permissions.check_member_decision(by=by, member=record.member, what=_("记录"))
     if record.status != RecordStatus.PENDING:
         raise ValidationError(_("该记录已处理（%(s)s）") % {"s": record.status})
     record.status = RecordStatus.CONFIRMED if confirm else RecordStatus.REJECTED

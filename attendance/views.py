@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -26,6 +26,7 @@ from branches.selectors import (
 )
 from branches.views import _apply_errors
 from common.downloads import content_disposition
+from portal.http import AuthenticatedHttpRequest, safe_next
 
 from . import services
 from .forms import (
@@ -60,20 +61,27 @@ from .models import (
 )
 from .selectors import (
     central_group_members,
+    entries_writable_by,
     expected_attendees,
     leave_requests_decidable_by,
     member_entries,
+    notes_editable_by,
+    notes_reviewable_by,
+    notes_visible_to,
+    records_confirmable_by,
     sessions_editable_by,
+    sessions_readable_by,
+    sessions_unlockable_by,
     sessions_visible_to,
 )
 
 
-def _session(request: HttpRequest, code: str, *, write: bool = False) -> StudySession:
+def _session(request: AuthenticatedHttpRequest, code: str, *, write: bool = False) -> StudySession:
     qs = sessions_editable_by(request.user) if write else sessions_visible_to(request.user)
     return get_object_or_404(qs, code=code)
 
 
-def _own_member(request: HttpRequest) -> Member:
+def _own_member(request: AuthenticatedHttpRequest) -> Member:
     member_id = scope_for(request.user).member_id
     if member_id is None:
         raise Http404
@@ -157,7 +165,9 @@ def session_edit(request: HttpRequest, code: str) -> HttpResponse:
         form = SessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_update(session=session, **_session_fields(form.cleaned_data))
+            services.session_update(
+                session=session, by=request.user, **_session_fields(form.cleaned_data)
+            )
             if "central_speakers" in form.cleaned_data:
                 session.central_speakers.set(form.cleaned_data["central_speakers"])
         except ValidationError as exc:
@@ -178,7 +188,7 @@ def session_delete(request: HttpRequest, code: str) -> HttpResponse:
     session = _session(request, code, write=True)
     org = session.organization
     try:
-        services.session_delete(session=session)
+        services.session_delete(session=session, by=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect(session)
@@ -232,7 +242,10 @@ def session_detail(request: HttpRequest, code: str) -> HttpResponse:
             "entries": entries
             if (can_write or scope.can_read_path(session.organization.path))
             else [],
-            "exempt": exempt,
+            # Why someone is exempt (病休, 出国) is personal: a member sees only their own.
+            "exempt": exempt
+            if (can_write or scope.can_read_path(session.organization.path))
+            else [x for x in exempt if x.member.pk == scope.member_id],
             "preview": preview,
             "counts": dict(counts),
             "rate": rate,
@@ -365,10 +378,7 @@ def attendance_take(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def attendance_history(request: HttpRequest, code: str) -> HttpResponse:
     """Every change after the first save: who, when, from what, to what, why."""
-    session = _session(request, code)
-    scope = scope_for(request.user)
-    if not scope.can_read_path(session.organization.path):
-        raise Http404
+    session = get_object_or_404(sessions_readable_by(request.user), code=code)
     records = list(
         AttendanceEntry.history.filter(session_id=session.pk)
         .select_related("history_user")
@@ -408,9 +418,7 @@ def attendance_history(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def session_unlock(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session(request, code)
-    if not scope_for(request.user).can_review_path(session.organization.path):
-        raise Http404
+    session = get_object_or_404(sessions_unlockable_by(request.user), code=code)
     form = UnlockForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写解锁理由"))
@@ -458,6 +466,7 @@ def session_qr(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+@login_not_required
 def checkin(request: HttpRequest, code: str, window: int, token: str) -> HttpResponse:
     """A scan: valid codes grant a few minutes to log in and confirm; then one POST."""
     session = get_object_or_404(StudySession, code=code)
@@ -584,7 +593,7 @@ def leave_decide(request: HttpRequest, pk: int) -> HttpResponse:
             )
         else:
             messages.success(request, _("已处理 %(n)s 的请假") % {"n": leave.member.name})
-    return redirect(request.POST.get("next") or reverse("attendance:leave_inbox"))
+    return redirect(safe_next(request, default=reverse("attendance:leave_inbox")))
 
 
 # Make-up
@@ -592,13 +601,8 @@ def leave_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def makeup(request: HttpRequest, pk: int) -> HttpResponse:
-    scope = scope_for(request.user)
-    entry = get_object_or_404(
-        AttendanceEntry.objects.select_related("session", "session__organization", "member"), pk=pk
-    )
-    own = entry.member_id == scope.member_id
-    if not own and not scope.can_write_path(entry.session.organization.path):
-        raise Http404
+    entry = get_object_or_404(entries_writable_by(request.user), pk=pk)
+    own = entry.member_id == scope_for(request.user).member_id
     existing = MakeUp.objects.filter(entry=entry).first()
     form = MakeUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -726,14 +730,8 @@ def note_new(request: HttpRequest) -> HttpResponse:
     return render(request, "attendance/note_form.html", {"form": form, "title": _("写学习笔记")})
 
 
-def _note(request: HttpRequest, pk: int) -> StudyNote:
-    note = get_object_or_404(
-        StudyNote.objects.select_related("member", "session", "similar_to", "similar_to__member"),
-        pk=pk,
-    )
-    if not members_visible_to(request.user).filter(pk=note.member_id).exists():
-        raise Http404
-    return note
+def _note(request: AuthenticatedHttpRequest, pk: int) -> StudyNote:
+    return get_object_or_404(notes_visible_to(request.user), pk=pk)
 
 
 @login_required
@@ -764,9 +762,7 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    note = _note(request, pk)
-    if note.member_id != scope_for(request.user).member_id:
-        raise Http404
+    note = get_object_or_404(notes_editable_by(request.user), pk=pk)
     initial = {"kind": note.kind, "title": note.title, "body": note.body, "book": note.book}
     form = NoteForm(request.POST or None, initial=initial)
     del form.fields["session"]
@@ -788,12 +784,7 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def note_review(request: HttpRequest, pk: int) -> HttpResponse:
-    note = _note(request, pk)
-    if (
-        note.member_id == scope_for(request.user).member_id
-        or not members_editable_by(request.user).filter(pk=note.member_id).exists()
-    ):
-        raise Http404
+    note = get_object_or_404(notes_reviewable_by(request.user), pk=pk)
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -895,12 +886,7 @@ def record_new(request: HttpRequest, member_no: str, kind: str) -> HttpResponse:
 def record_confirm(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind not in RECORD_KINDS:
         raise Http404
-    model = RECORD_KINDS[kind][0]
-    record = get_object_or_404(
-        model.objects.filter(member__in=members_editable_by(request.user)), pk=pk
-    )
-    if record.member_id == scope_for(request.user).member_id:
-        raise Http404
+    record = get_object_or_404(records_confirmable_by(request.user, RECORD_KINDS[kind][0]), pk=pk)
     try:
         services.record_confirm(
             record=record, confirm=request.POST.get("decision") == "confirm", by=request.user

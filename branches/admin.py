@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -20,6 +24,16 @@ from .models import (
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("学习园地", {"fields": ("must_change_password",)}))
+
+    def save_model(self, request, obj, form, change) -> None:
+        # A password the administrator hands out expires like a secretary's one-time one.
+        if obj.must_change_password and obj.one_time_password_expires_at is None:
+            obj.one_time_password_expires_at = timezone.now() + dt.timedelta(
+                hours=settings.ONE_TIME_PASSWORD_HOURS
+            )
+        elif not obj.must_change_password:
+            obj.one_time_password_expires_at = None
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Organization)
@@ -50,15 +64,32 @@ class MemberAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     actions = ["export_personal_data", "erase_personal_data"]
 
-    @admin.action(description="导出所选党员的个人数据（JSON）")
+    # The admin's change view shows the full mobile and ID numbers: every read is logged.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from .privacy import log_access
+
+        if request.method == "GET":
+            member = self.get_object(request, object_id)
+            if member is not None and (member.mobile or member.id_number):
+                log_access(
+                    user=request.user, member=member, what="管理后台党员页（完整手机号、身份证号）"
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # A copy of personal data leaves the system: it takes the change permission, not the
+    # view permission that only lets a staff user look.
+    @admin.action(description="导出所选党员的个人数据（JSON）", permissions=["change"])
     def export_personal_data(self, request, queryset):
         import json
 
         from django.http import HttpResponse
 
-        from .privacy import member_export
+        from .privacy import log_access, member_export
 
-        data = [member_export(m) for m in queryset]
+        data = []
+        for member in queryset:
+            data.append(member_export(member))
+            log_access(user=request.user, member=member, what="管理后台导出个人数据（JSON）")
         response = HttpResponse(
             json.dumps(data, ensure_ascii=False, indent=2),
             content_type="application/json; charset=utf-8",
@@ -66,7 +97,7 @@ class MemberAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="personal-data.json"'
         return response
 
-    @admin.action(description="删除所选党员的个人信息（考勤记录匿名保留）")
+    @admin.action(description="删除所选党员的个人信息（考勤记录匿名保留）", permissions=["delete"])
     def erase_personal_data(self, request, queryset):
         from .privacy import member_erase
 

@@ -30,6 +30,16 @@ class User(AbstractUser):
     digest_opt_out = models.BooleanField(
         _("不接收每周提醒邮件"), default=False, help_text=_("勾选后不再收到每周一的待办提醒。")
     )
+    # A one-time password left unused is a standing key to the account: it stops working
+    # after settings.ONE_TIME_PASSWORD_HOURS.
+    one_time_password_expires_at = models.DateTimeField(
+        _("一次性密码失效时间"), null=True, blank=True
+    )
+
+    @property
+    def one_time_password_expired(self) -> bool:
+        expires = self.one_time_password_expires_at
+        return self.must_change_password and expires is not None and expires <= timezone.now()
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("用户")

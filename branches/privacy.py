@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Member, PersonalDataAccess, User
@@ -22,6 +23,18 @@ def log_access(*, user: User, member: Member, what: str) -> None:
     if getattr(user, "pk", None) is None or getattr(member, "user_id", None) == user.pk:
         return
     PersonalDataAccess.objects.create(user=user, member=member, what=what[:100])
+
+
+def log_access_many(*, user: User, members: QuerySet[Member], what: str) -> int:
+    """One row per member whose full data a page or file hands out (an export), in one insert."""
+    if getattr(user, "pk", None) is None:
+        return 0
+    rows = [
+        PersonalDataAccess(user=user, member_id=pk, what=what[:100])
+        for pk in members.exclude(user_id=user.pk).values_list("pk", flat=True)
+    ]
+    PersonalDataAccess.objects.bulk_create(rows)
+    return len(rows)
 
 
 def member_export(member: Member) -> dict[str, Any]:

@@ -122,6 +122,19 @@ def organizations_editable_by(user: User) -> QuerySet[Organization]:
     return qs.filter(_paths_q(scope.write_paths))
 
 
+def organizations_movable_by(user: User) -> QuerySet[Organization]:
+    """Organizations the user may move: taking one out of its parent needs the parent too,
+    so below the root of each write scope (any non-root for a superuser)."""
+    scope = scope_for(user)
+    qs = Organization.objects.filter(depth__gt=1).order_by("path")
+    if scope.is_admin:
+        return qs
+    q = Q(pk__in=[])
+    for path in scope.write_paths:
+        q |= Q(path__startswith=path) & ~Q(path=path)
+    return qs.filter(q)
+
+
 def _org_membership_exists(paths: tuple[str, ...], *, current_only: bool) -> Exists:
     memberships = Membership.objects.filter(member=OuterRef("pk")).filter(
         _paths_q(paths, "organization__")
@@ -155,6 +168,16 @@ def members_editable_by(user: User) -> QuerySet[Member]:
     if not scope.write_paths:
         return qs.none()
     return qs.filter(_org_membership_exists(scope.write_paths, current_only=True))
+
+
+def members_enrolled_during(
+    *, organization: Organization, first: dt.date, last: dt.date
+) -> QuerySet[Member]:
+    """Members on a roll of the organization's subtree on any day of [first, last]."""
+    enrolled = Membership.objects.filter(
+        member=OuterRef("pk"), organization__path__startswith=organization.path
+    ).filter(Q(start__isnull=True) | Q(start__lte=last), Q(end__isnull=True) | Q(end__gt=first))
+    return Member.objects.filter(Exists(enrolled))
 
 
 def roll_on(*, organization: Organization, day: dt.date) -> QuerySet[Membership]:

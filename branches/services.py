@@ -6,11 +6,13 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import permissions
 from .models import (
     Exemption,
     Member,
@@ -26,8 +28,15 @@ ORG_FIELDS = ("name", "type", "profile_name", "active_from", "active_until")
 
 
 def organization_create(
-    *, parent: Organization | None, code: str, name: str, type: str, **fields: Any
+    *,
+    parent: Organization | None,
+    code: str,
+    name: str,
+    type: str,
+    by: User | None = None,
+    **fields: Any,
 ) -> Organization:
+    permissions.check_org_create(by=by, parent=parent)
     error = type_error_for_parent(type, parent.type if parent else None)
     if error:
         raise ValidationError({"type": error})
@@ -47,7 +56,10 @@ def organization_create(
         raise ValidationError({"code": _("编码 %(code)s 已被使用") % {"code": code}}) from exc
 
 
-def organization_update(*, organization: Organization, **fields: Any) -> Organization:
+def organization_update(
+    *, organization: Organization, by: User | None = None, **fields: Any
+) -> Organization:
+    permissions.check_org_write(by=by, organization=organization)
     unknown = set(fields) - set(ORG_FIELDS)
     if unknown:
         raise TypeError(f"unknown fields {unknown}")
@@ -79,8 +91,11 @@ def organization_update(*, organization: Organization, **fields: Any) -> Organiz
     return organization
 
 
-def organization_move(*, organization: Organization, new_parent: Organization) -> Organization:
+def organization_move(
+    *, organization: Organization, new_parent: Organization, by: User | None = None
+) -> Organization:
     """Move a whole subtree under a new parent; paths of every descendant follow in one update."""
+    permissions.check_org_move(by=by, organization=organization, new_parent=new_parent)
     if new_parent.path.startswith(organization.path):
         raise ValidationError({"parent": _("不能把组织移动到它自己或它的下级组织之下")})
     error = type_error_for_parent(organization.type, new_parent.type)
@@ -93,8 +108,15 @@ def organization_move(*, organization: Organization, new_parent: Organization) -
 
 
 def member_create(
-    *, organization: Organization, start: dt.date | None, member_no: str, name: str, **fields: Any
+    *,
+    organization: Organization,
+    start: dt.date | None,
+    member_no: str,
+    name: str,
+    by: User | None = None,
+    **fields: Any,
 ) -> Member:
+    permissions.check_member_create(by=by, organization=organization)
     if not organization.holds_members:
         raise ValidationError(
             {
@@ -115,7 +137,8 @@ def member_create(
     return member
 
 
-def member_update(*, member: Member, **fields: Any) -> Member:
+def member_update(*, member: Member, by: User | None = None, **fields: Any) -> Member:
+    permissions.check_member_write(by=by, member=member)
     for key, value in fields.items():
         setattr(member, key, value)
     member.full_clean(exclude=["user", "member_no"])
@@ -123,12 +146,16 @@ def member_update(*, member: Member, **fields: Any) -> Member:
     return member
 
 
-def member_transfer(*, member: Member, to: Organization | None, on: dt.date) -> Membership | None:
+def member_transfer(
+    *, member: Member, to: Organization | None, on: dt.date, by: User | None = None
+) -> Membership | None:
     """转出 at `on` and, when `to` is given, 转入 there on the same day.
 
     History is never edited: the open membership is closed at `on`. Roles at organizations
     that do not contain the new one end the same day.
+    The actor must manage the member and every role the transfer would end (as role_end).
     """
+    permissions.check_member_write(by=by, member=member)
     if to is not None and not to.holds_members:
         raise ValidationError({"to": _("党员只能转入党支部或党小组")})
     with transaction.atomic():
@@ -146,26 +173,37 @@ def member_transfer(*, member: Member, to: Organization | None, on: dt.date) -> 
                     % {"d": current.start.isoformat()}
                 }
             )
-        current.end = on
-        current.save(update_fields=["end"])
         open_roles = Role.objects.filter(member=member, end__isnull=True).select_related(
             "organization"
         )
-        for role in open_roles:
-            if to is None or not to.path.startswith(role.organization.path):
-                if role.start is not None and role.start >= on:
-                    role.delete()
-                else:
-                    role.end = on
-                    role.save(update_fields=["end"])
+        ending = [
+            role
+            for role in open_roles
+            if to is None or not to.path.startswith(role.organization.path)
+        ]
+        permissions.check_roles_may_end(by=by, member=member, roles=ending)
+        current.end = on
+        current.save(update_fields=["end"])
+        for role in ending:
+            if role.start is not None and role.start >= on:
+                role.delete()
+            else:
+                role.end = on
+                role.save(update_fields=["end"])
         if to is None:
             return None
         return Membership.objects.create(member=member, organization=to, start=on)
 
 
 def role_assign(
-    *, member: Member, organization: Organization, kind: str, start: dt.date | None
+    *,
+    member: Member,
+    organization: Organization,
+    kind: str,
+    start: dt.date | None,
+    by: User | None = None,
 ) -> Role:
+    permissions.check_role_assign(by=by, member=member, organization=organization)
     error = role_error_for_org(kind, organization.type)
     if error:
         raise ValidationError({"kind": error})
@@ -187,7 +225,8 @@ def role_assign(
     return role
 
 
-def role_end(*, role: Role, on: dt.date) -> Role:
+def role_end(*, role: Role, on: dt.date, by: User | None = None) -> Role:
+    permissions.check_role_end(by=by, role=role)
     if role.end is not None:
         raise ValidationError(_("该职务已于 %(d)s 结束") % {"d": role.end.isoformat()})
     if role.start is not None and on <= role.start:
@@ -198,19 +237,32 @@ def role_end(*, role: Role, on: dt.date) -> Role:
 
 
 def exemption_add(
-    *, member: Member, kind: str, start: dt.date, end: dt.date | None, note: str = ""
+    *,
+    member: Member,
+    kind: str,
+    start: dt.date,
+    end: dt.date | None,
+    note: str = "",
+    by: User | None = None,
 ) -> Exemption:
+    permissions.check_member_write(by=by, member=member)
     exemption = Exemption(member=member, kind=kind, start=start, end=end, note=note)
     exemption.full_clean()
     exemption.save()
     return exemption
 
 
-def member_issue_login(*, member: Member) -> tuple[User, str]:
-    """Create (or reset) the member's log-in with a one-time password they must change."""
+def member_issue_login(*, member: Member, by: User | None = None) -> tuple[User, str]:
+    """Create (or reset) the member's log-in with a one-time password they must change.
+
+    The password expires after ONE_TIME_PASSWORD_HOURS; the actor must hold every power
+    the linked user has (permissions.check_login_issue).
+    """
     password = _one_time_password()
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
+        # Checked on the locked row: the link to a user cannot change between check and reset.
+        permissions.check_login_issue(by=by, member=member)
         user = member.user
         if user is None:
             username = member.member_no
@@ -220,6 +272,9 @@ def member_issue_login(*, member: Member) -> tuple[User, str]:
             member.user = user
         user.set_password(password)
         user.must_change_password = True
+        user.one_time_password_expires_at = timezone.now() + dt.timedelta(
+            hours=settings.ONE_TIME_PASSWORD_HOURS
+        )
         user.is_active = True
         user.save()
         member.save(update_fields=["user"])

@@ -5,11 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from portal.http import AuthenticatedHttpRequest
 
 from . import services
 from .filters import member_list_filter
@@ -34,20 +36,21 @@ from .selectors import (
     members_editable_by,
     members_visible_to,
     organizations_editable_by,
+    organizations_movable_by,
     organizations_visible_to,
     roll_on,
     scope_for,
 )
 
 
-def _org(request: HttpRequest, code: str, *, write: bool = False) -> Organization:
+def _org(request: AuthenticatedHttpRequest, code: str, *, write: bool = False) -> Organization:
     qs = (
         organizations_editable_by(request.user) if write else organizations_visible_to(request.user)
     )
     return get_object_or_404(qs, code=code)
 
 
-def _member(request: HttpRequest, member_no: str, *, write: bool = False) -> Member:
+def _member(request: AuthenticatedHttpRequest, member_no: str, *, write: bool = False) -> Member:
     qs = members_editable_by(request.user) if write else members_visible_to(request.user)
     return get_object_or_404(qs, member_no=member_no)
 
@@ -64,7 +67,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     member = None
     if scope.member_id is not None:
@@ -91,7 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def org_tree(request: HttpRequest) -> HttpResponse:
+def org_tree(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if not scope.is_staff_like:
         raise Http404
@@ -105,7 +108,7 @@ def org_tree(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def org_detail(request: HttpRequest, code: str) -> HttpResponse:
+def org_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     org = _org(request, code)
     date_form = RosterDateForm(request.GET or None)
     day = date_form.day()
@@ -150,7 +153,7 @@ def _org_form_fields(data: dict) -> dict:
 
 
 @login_required
-def org_create(request: HttpRequest) -> HttpResponse:
+def org_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     parent_code = request.GET.get("parent") or request.POST.get("parent") or ""
     parent = _org(request, parent_code, write=True) if parent_code else None
@@ -160,7 +163,10 @@ def org_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             org = services.organization_create(
-                parent=parent, code=form.cleaned_data["code"], **_org_form_fields(form.cleaned_data)
+                parent=parent,
+                code=form.cleaned_data["code"],
+                by=request.user,
+                **_org_form_fields(form.cleaned_data),
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -173,7 +179,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def org_edit(request: HttpRequest, code: str) -> HttpResponse:
+def org_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     org = _org(request, code, write=True)
     initial = {
         "code": org.code,
@@ -185,7 +191,9 @@ def org_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = OrganizationForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_update(organization=org, **_org_form_fields(form.cleaned_data))
+            services.organization_update(
+                organization=org, by=request.user, **_org_form_fields(form.cleaned_data)
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -197,17 +205,15 @@ def org_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def org_move(request: HttpRequest, code: str) -> HttpResponse:
-    org = _org(request, code, write=True)
-    scope = scope_for(request.user)
-    # Moving takes the subtree out of its parent: the user must manage the parent too.
-    if org.depth == 1 or not scope.can_write_path(org.path[: -Organization.steplen]):
-        raise Http404
+def org_move(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    org = get_object_or_404(organizations_movable_by(request.user), code=code)
     parents = organizations_editable_by(request.user).exclude(path__startswith=org.path)
     form = OrganizationMoveForm(request.POST or None, parents=parents)
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_move(organization=org, new_parent=form.cleaned_data["parent"])
+            services.organization_move(
+                organization=org, new_parent=form.cleaned_data["parent"], by=request.user
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -217,7 +223,7 @@ def org_move(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if not scope.is_staff_like:
         raise Http404
@@ -233,7 +239,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def member_detail(request: HttpRequest, member_no: str) -> HttpResponse:
+def member_detail(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no)
     can_write = members_editable_by(request.user).filter(pk=member.pk).exists()
     scope = scope_for(request.user)
@@ -263,7 +269,7 @@ def member_detail(request: HttpRequest, member_no: str) -> HttpResponse:
 
 
 @login_required
-def member_create(request: HttpRequest) -> HttpResponse:
+def member_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     orgs = organizations_editable_by(request.user).filter(type__in=MEMBER_HOLDING_TYPES)
     if not orgs.exists():
         raise Http404
@@ -273,7 +279,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         org, start = data.pop("organization"), data.pop("start")
         try:
-            member = services.member_create(organization=org, start=start, **data)
+            member = services.member_create(organization=org, start=start, by=request.user, **data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -283,13 +289,16 @@ def member_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def member_edit(request: HttpRequest, member_no: str) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
+    if request.method == "GET" and (member.mobile or member.id_number):
+        # The form holds the full numbers, as the member page does.
+        log_access(user=request.user, member=member, what="编辑党员信息（完整手机号、身份证号）")
     form = MemberForm(request.POST or None, initial=member_form_initial(member), editing=True)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "member_no"}
         try:
-            services.member_update(member=member, **data)
+            services.member_update(member=member, by=request.user, **data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -303,7 +312,7 @@ def member_edit(request: HttpRequest, member_no: str) -> HttpResponse:
 
 
 @login_required
-def member_transfer(request: HttpRequest, member_no: str) -> HttpResponse:
+def member_transfer(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     scope = scope_for(request.user)
     # A secretary may transfer to any branch (the receiving side is not theirs to refuse here);
@@ -313,7 +322,10 @@ def member_transfer(request: HttpRequest, member_no: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.member_transfer(
-                member=member, to=form.cleaned_data["to"], on=form.cleaned_data["on"]
+                member=member,
+                to=form.cleaned_data["to"],
+                on=form.cleaned_data["on"],
+                by=request.user,
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -329,7 +341,7 @@ def member_transfer(request: HttpRequest, member_no: str) -> HttpResponse:
 
 
 @login_required
-def role_add(request: HttpRequest, member_no: str) -> HttpResponse:
+def role_add(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     current = member.current_membership()
     if current is None:
@@ -344,7 +356,7 @@ def role_add(request: HttpRequest, member_no: str) -> HttpResponse:
     form = RoleForm(request.POST or None, organizations=orgs)
     if request.method == "POST" and form.is_valid():
         try:
-            services.role_assign(member=member, **form.cleaned_data)
+            services.role_assign(member=member, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -359,7 +371,7 @@ def role_add(request: HttpRequest, member_no: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def role_end(request: HttpRequest, member_no: str, role_id: int) -> HttpResponse:
+def role_end(request: AuthenticatedHttpRequest, member_no: str, role_id: int) -> HttpResponse:
     member = _member(request, member_no, write=True)
     role = get_object_or_404(
         member.roles.filter(organization__in=organizations_editable_by(request.user)), pk=role_id
@@ -367,7 +379,7 @@ def role_end(request: HttpRequest, member_no: str, role_id: int) -> HttpResponse
     form = RoleEndForm(request.POST)
     if form.is_valid():
         try:
-            services.role_end(role=role, on=form.cleaned_data["end"])
+            services.role_end(role=role, on=form.cleaned_data["end"], by=request.user)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -379,12 +391,12 @@ def role_end(request: HttpRequest, member_no: str, role_id: int) -> HttpResponse
 
 
 @login_required
-def exemption_add(request: HttpRequest, member_no: str) -> HttpResponse:
+def exemption_add(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     form = ExemptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.exemption_add(member=member, **form.cleaned_data)
+            services.exemption_add(member=member, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -399,10 +411,10 @@ def exemption_add(request: HttpRequest, member_no: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_issue_login(request: HttpRequest, member_no: str) -> HttpResponse:
+def member_issue_login(request: AuthenticatedHttpRequest, member_no: str) -> HttpResponse:
     member = _member(request, member_no, write=True)
     try:
-        user, password = services.member_issue_login(member=member)
+        user, password = services.member_issue_login(member=member, by=request.user)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -415,7 +427,7 @@ def member_issue_login(request: HttpRequest, member_no: str) -> HttpResponse:
 
 
 @login_required
-def ledger_import(request: HttpRequest) -> HttpResponse:
+def ledger_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if not (scope.is_admin or scope.write_paths):
         raise Http404

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.staticfiles import finders
 from django.db import connection
@@ -18,6 +18,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from . import status
 
 
+@login_not_required
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and (if configured) Redis answer; 503 and which one failed if not.
@@ -51,14 +52,33 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+class NewPasswordChangeForm(PasswordChangeForm):
+    """The new password must differ from the old one: a one-time password read out over
+    the phone cannot be kept as the member's own."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        password = cleaned.get("new_password1")
+        if password and self.user.check_password(password):
+            self.add_error(
+                "new_password2",
+                forms.ValidationError(
+                    _("新密码：不能与当前密码（或一次性密码）相同，请设置一个新的密码"),
+                    code="password_unchanged",
+                ),
+            )
+        return cleaned
+
+
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = NewPasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         if user.must_change_password:
             user.must_change_password = False
-            user.save(update_fields=["must_change_password"])
+            user.one_time_password_expires_at = None
+            user.save(update_fields=["must_change_password", "one_time_password_expires_at"])
         update_session_auth_hash(request, user)
         messages.success(request, _("密码已修改"))
         return redirect("home")

@@ -27,6 +27,7 @@ from attendance import services as attendance_services
 from attendance.models import SessionType, StudySession
 from attendance.schedule import holidays_for_months, is_working_day
 from branches.models import Member, Organization, User
+from branches.permissions import WriteDenied, check_member_write, check_org_write
 
 from .models import (
     AnnualPlan,
@@ -38,6 +39,7 @@ from .models import (
     PlanTheme,
     RecommendedBook,
 )
+from .selectors import can_file_plan
 
 EDITABLE = (PlanStatus.DRAFT, PlanStatus.RETURNED)
 SCHEDULABLE = (PlanStatus.SUBMITTED, PlanStatus.FILED)
@@ -170,12 +172,14 @@ def plan_save(
     sessions: Sequence[SessionInput] = (),
     books: Sequence[BookInput] = (),
 ) -> AnnualPlan:
-    """Create the plan on its first save, or replace its content.
+    """Create the plan on its first save, or replace its content (by those who manage the
+    organization).
 
     Themes, books and the planned sessions not yet scheduled are replaced as a whole (the
     form shows them all). Planned sessions already turned into sessions are kept as they
     are: their session lives in attendance and is changed there.
     """
+    check_org_write(by=by, organization=organization)
     errors: list[str] = []
     if not 2000 <= year <= 2100:
         errors.append(_("年度应在2000至2100之间"))
@@ -235,6 +239,7 @@ def plan_save(
 
 def plan_submit(*, plan: AnnualPlan, by: User | None) -> AnnualPlan:
     """报送: to the superior for 备案. The first submission's time is kept for FJ-P1/LC-P1."""
+    check_org_write(by=by, organization=plan.organization)
     with transaction.atomic():
         plan = _locked(plan)
         if plan.status not in EDITABLE:
@@ -261,8 +266,17 @@ def plan_submit(*, plan: AnnualPlan, by: User | None) -> AnnualPlan:
     return plan
 
 
+def _check_superior(*, by: User | None, plan: AnnualPlan, doing: str) -> None:
+    if by is not None and not can_file_plan(by, plan.organization):
+        raise WriteDenied(
+            _("只有%(org)s的上级组织（书记、委员或审阅人）可以%(doing)s它的学习计划")
+            % {"org": plan.organization.name, "doing": doing}
+        )
+
+
 def plan_file(*, plan: AnnualPlan, by: User) -> AnnualPlan:
     """备案 by the superior."""
+    _check_superior(by=by, plan=plan, doing=_("备案"))
     with transaction.atomic():
         plan = _locked(plan)
         if plan.status != PlanStatus.SUBMITTED:
@@ -277,6 +291,7 @@ def plan_file(*, plan: AnnualPlan, by: User) -> AnnualPlan:
 
 def plan_return(*, plan: AnnualPlan, by: User, comment: str) -> AnnualPlan:
     """退回 by the superior, always with a comment saying what to change."""
+    _check_superior(by=by, plan=plan, doing=_("退回"))
     comment = comment.strip()
     if not comment:
         raise ValidationError({"comment": _("退回时请填写退回意见")})
@@ -358,6 +373,7 @@ def plan_schedule(
     Idempotent: planned sessions already linked are left alone, and the plan row is locked
     so that two clicks run one after the other. Any refusal by attendance rolls all back.
     """
+    check_org_write(by=by, organization=plan.organization)
     today = today or timezone.localdate()
     result = ScheduleResult()
     with transaction.atomic():
@@ -486,6 +502,7 @@ def personal_plan_save(
 
 def personal_plan_acknowledge(*, plan: PersonalPlan, by: User) -> PersonalPlan:
     """已确认 by a secretary of the member's organization (never by the member)."""
+    check_member_write(by=by, member=plan.member)
     with transaction.atomic():
         plan = PersonalPlan.objects.select_for_update().select_related("member").get(pk=plan.pk)
         if plan.member.user_id is not None and plan.member.user_id == by.pk:

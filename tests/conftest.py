@@ -149,3 +149,54 @@ def cast(db) -> Cast:
 
 def refreshed(org: Organization) -> Organization:
     return Organization.objects.get(pk=org.pk)
+
+
+@dataclass
+class WriteCast:
+    """The cast plus who the write checks need: a 党总支 secretary enrolled in branch A (so
+    branch A's secretary edits their record but must not take over their powers), a staff
+    user with view-only admin rights, and a branch A member linked to a superuser."""
+
+    base: Cast
+    general_secretary: User
+    general_secretary_member: Member
+    staff_viewer: User
+    superuser_linked: User
+    superuser_member: Member
+
+    def __getattr__(self, name: str):
+        # Everyone of the base cast is in this one too.
+        return getattr(self.base, name)
+
+    client = Cast.client
+
+
+@pytest.fixture
+def write_cast(cast) -> WriteCast:
+    from django.contrib.auth.models import Permission
+
+    start = dt.date(2020, 1, 1)
+    general_secretary = UserFactory(username="sec_general", first_name="总支书记")
+    general_member = make_member(
+        cast.branch_a,
+        name="总支书记",
+        member_no="G001",
+        start=start,
+        user=general_secretary,
+        mobile="13600004444",
+    )
+    make_role(general_member, cast.general, RoleKind.SECRETARY, start=start)
+    staff_viewer = UserFactory(username="staff_viewer", is_staff=True)
+    staff_viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    superuser_linked = UserFactory(username="root_linked", is_superuser=True, is_staff=True)
+    superuser_member = make_member(
+        cast.branch_a, name="超级管理员", member_no="A009", start=start, user=superuser_linked
+    )
+    return WriteCast(
+        base=cast,
+        general_secretary=general_secretary,
+        general_secretary_member=general_member,
+        staff_viewer=staff_viewer,
+        superuser_linked=superuser_linked,
+        superuser_member=superuser_member,
+    )

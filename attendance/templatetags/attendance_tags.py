@@ -7,7 +7,9 @@ that comes from users (names, reasons, codes) goes through escape(); the four st
 buttons are built once per checked status.
 """
 
-from functools import cache
+from __future__ import annotations
+
+from functools import lru_cache
 
 from django import template
 from django.utils import timezone
@@ -27,7 +29,10 @@ BUTTON_CLASS = {
 }
 
 
-@cache
+# Keyed by the checked status and the choices, both the code's own: the page never passes a
+# posted value here (an unknown status renders with nothing checked), and the size is capped
+# all the same, so no request can make the cache grow.
+@lru_cache(maxsize=32)
 def _buttons(current: str, values: tuple[str, ...]) -> str:
     """The four radio buttons with `current` checked; {pk} is filled in per row."""
     parts = []
@@ -51,6 +56,9 @@ def attendance_rows(rows, choices) -> SafeString:
     out = []
     for row in rows:
         member, leave, status = row["member"], row["leave"], str(row["status"])
+        if status not in values:
+            # A value posted back after an error that is no status at all.
+            status = ""
         pk = int(member.pk)
         leave_ok = bool(leave and leave.approved_in_time)
         name = escape(member.name)

@@ -55,6 +55,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every view needs a log-in unless it says otherwise (@login_not_required: the health
+    # check, the QR check-in, the log-in page): a new view cannot be left open by omission.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -187,6 +190,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 # Attendance locks this many days after a session ends; a reviewer's unlock lasts this long.
 ATTENDANCE_LOCK_DAYS = env.int("ATTENDANCE_LOCK_DAYS", default=7)
 ATTENDANCE_UNLOCK_DAYS = env.int("ATTENDANCE_UNLOCK_DAYS", default=3)
+# A one-time password issued by a secretary must be replaced within this many hours.
+ONE_TIME_PASSWORD_HOURS = env.int("ONE_TIME_PASSWORD_HOURS", default=72)
 # QR check-in: the code rotates on server time; a scan is accepted for one window more,
 # so a code shown at the end of a window can still be scanned.
 CHECKIN_WINDOW_SECONDS = env.int("CHECKIN_WINDOW_SECONDS", default=30)
