@@ -478,6 +478,12 @@ READ_ONLY: dict[str, Callable[[W], Data]] = {
         "reports:supervision_report_pdf": BRANCH_A_CODE,
         "reports:dashboard_export": {"table": "branches"},
         "assessments:sample_detail": {"pk": 1},
+        "reports:member_list_xlsx": {},
+        "reports:selection_xlsx": BRANCH_A_CODE,
+        "reports:audit_xlsx": BRANCH_A_CODE,
+        "reports:exams_xlsx": BRANCH_A_CODE,
+        "favicon": {},
+        "ops_status": {},
     }.items()
 }
 
