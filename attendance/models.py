@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from branches.models import ExemptionKind, Member, Organization
+from branches.models import ExemptionKind, Member, Organization, add_years
 
 HOURS_VALIDATORS = [
     MinValueValidator(decimal.Decimal("0.1")),
@@ -54,6 +55,36 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+def session_hours_error(
+    *, start_time: dt.time | None, end_time: dt.time | None, hours: decimal.Decimal | None
+) -> str | None:
+    """Why `hours` 学时 cannot fit between the start and the end, or None when they fit.
+
+    One 学时 is one hour of the session: a session of 14:30–16:30 gives at most 2 学时.
+    """
+    if start_time is None or end_time is None or hours is None:
+        return None
+    minutes = (end_time.hour * 60 + end_time.minute) - (start_time.hour * 60 + start_time.minute)
+    if minutes <= 0:
+        return None  # the times themselves are wrong; that error is reported on end_time
+    if hours * 60 > minutes:
+        return str(
+            _("学时 %(h)s 超过活动时长 %(d)s 小时（%(s)s–%(e)s）：学时不能多于开始到结束的时间")
+            % {
+                "h": f"{hours.normalize():f}",
+                "d": f"{(decimal.Decimal(minutes) / 60).quantize(decimal.Decimal('0.01')).normalize():f}",
+                "s": start_time.strftime("%H:%M"),
+                "e": end_time.strftime("%H:%M"),
+            }
+        )
+    return None
+
+
+def session_date_unusual(day: dt.date, today: dt.date) -> bool:
+    """A session more than a year before or after today: usually a typing slip (2062 for 2026)."""
+    return day < add_years(today, -1) or day > add_years(today, 1)
 
 
 class StudySession(models.Model):
@@ -108,6 +139,14 @@ class StudySession(models.Model):
         from django.urls import reverse
 
         return reverse("attendance:session_detail", args=[self.code])
+
+    def clean(self) -> None:
+        super().clean()
+        error = session_hours_error(
+            start_time=self.start_time, end_time=self.end_time, hours=self.hours
+        )
+        if error:
+            raise ValidationError({"hours": error})
 
     @property
     def starts_at(self) -> dt.datetime:

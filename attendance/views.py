@@ -29,6 +29,7 @@ from branches.views import _apply_errors
 from . import services
 from .forms import (
     RECORD_KINDS,
+    SESSION_FORM_FIELDS,
     AttachmentForm,
     CentralSessionForm,
     DecisionForm,
@@ -118,7 +119,7 @@ def session_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _session_fields(data: dict) -> dict:
-    return {k: data[k] for k in SessionForm.base_fields}
+    return {k: data[k] for k in SESSION_FORM_FIELDS}
 
 
 @login_required

@@ -16,6 +16,7 @@ from .models import (
     OrgType,
     RoleKind,
     id_number_validator,
+    member_dates_errors,
     mobile_validator,
 )
 
@@ -87,6 +88,20 @@ class MemberForm(forms.Form):
 
     def clean_id_number(self) -> str:
         return self.cleaned_data["id_number"].upper()
+
+    def clean(self):
+        # The same check Member.clean runs, here so that every field's error shows at once.
+        data = super().clean()
+        errors = member_dates_errors(
+            birth_date=data.get("birth_date"),
+            joined_party_on=data.get("joined_party_on"),
+            id_number=data.get("id_number") or "",
+            today=timezone.localdate(),
+        )
+        for field, message in errors.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return data
 
 
 class MemberCreateForm(MemberForm):

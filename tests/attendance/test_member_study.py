@@ -213,7 +213,12 @@ def test_archive_shows_the_members_year(cast):
         now=dt.datetime(2025, 3, 5, 13, tzinfo=dt.UTC),
     )
     training = make_session(
-        refreshed(cast.branch_a), "党员教育培训", dt.date(2025, 4, 2), hours="3"
+        refreshed(cast.branch_a),
+        "党员教育培训",
+        dt.date(2025, 4, 2),
+        start="14:30",
+        end="17:30",
+        hours="3",
     )
     services.attendance_record(
         session=training,
