@@ -156,6 +156,10 @@ class StudySession(models.Model):
     def ends_at(self) -> dt.datetime:
         return timezone.make_aware(dt.datetime.combine(self.date, self.end_time))
 
+    def accepts_leave(self, now: dt.datetime) -> bool:
+        """Leave is asked before the start: once the session is under way it is too late."""
+        return now < self.starts_at
+
     @property
     def locks_at(self) -> dt.datetime:
         return self.ends_at + dt.timedelta(days=settings.ATTENDANCE_LOCK_DAYS)

@@ -295,6 +295,15 @@ def attendance_record(
         return locked.attendance_version
 
 
+def leave_closed_error(*, session: StudySession, now: dt.datetime) -> str | None:
+    """Why the member can no longer ask leave for the session, or None while they can."""
+    if session.accepts_leave(now):
+        return None
+    return _("活动已于 %(t)s 开始，不能再请假；如确有原因，请联系书记补登并说明理由") % {
+        "t": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")
+    }
+
+
 def leave_request(
     *, session: StudySession, member: Member, reason: str, now: dt.datetime | None = None
 ) -> LeaveRequest:
@@ -302,11 +311,9 @@ def leave_request(
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("请填写请假事由")})
-    if now >= session.starts_at:
-        raise ValidationError(
-            _("活动已于 %(t)s 开始，不能再请假；如确有原因，请联系书记补登并说明理由")
-            % {"t": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")}
-        )
+    closed = leave_closed_error(session=session, now=now)
+    if closed:
+        raise ValidationError(closed)
     if session.is_frozen:
         expected_ids = set(session.entries.values_list("member_id", flat=True))
     else:

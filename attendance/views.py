@@ -243,7 +243,7 @@ def session_detail(request: HttpRequest, code: str) -> HttpResponse:
             "own_entry": own_entry,
             "own_leave": own_leave,
             "can_request_leave": own_leave is None
-            and now < session.starts_at
+            and session.accepts_leave(now)
             and scope.member_id is not None,
             "leave_requests": session.leave_requests.select_related("member") if can_write else [],
             "attachments": session.attachments.all(),
@@ -521,6 +521,14 @@ def checkin(request: HttpRequest, code: str, window: int, token: str) -> HttpRes
 def leave_request(request: HttpRequest, code: str) -> HttpResponse:
     session = _session(request, code)
     member = _own_member(request)
+    closed = services.leave_closed_error(session=session, now=timezone.now())
+    if closed:
+        # Said on the page itself, with no form to fill: nothing can be asked any more.
+        return render(
+            request,
+            "attendance/leave_form.html",
+            {"form": None, "session": session, "closed": closed},
+        )
     form = LeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -638,6 +646,8 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
     }
     for s in upcoming:
         s.own_leave = leave.get(s.pk)
+        # Leave is asked before the start (RULES.md section 1): a session under way offers none.
+        s.under_way = not s.accepts_leave(now)
     year = _year(request)
     entries = list(member_entries(member=member, year=year))
     return render(

@@ -166,12 +166,30 @@ class ExemptionForm(forms.Form):
 
 
 class RosterDateForm(forms.Form):
-    date = forms.DateField(label=_("在册日期"), required=False, widget=DateInput())
+    date = forms.DateField(
+        label=_("在册日期"),
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": _("日期应为 YYYY-MM-DD 格式的有效日期（如 2025-03-01）")},
+    )
 
     def day(self) -> dt.date:
         if self.is_valid() and self.cleaned_data.get("date"):
             return self.cleaned_data["date"]
         return timezone.localdate()
+
+    def problem(self) -> str | None:
+        """What was wrong with the typed date, saying which day is shown instead."""
+        if not self.is_bound or self.is_valid():
+            return None
+        return str(
+            _("在册日期「%(v)s」无法识别：%(e)s。下面显示的是今天（%(t)s）的名单。")
+            % {
+                "v": self.data.get("date", ""),
+                "e": self.errors["date"][0].rstrip("。"),
+                "t": timezone.localdate().isoformat(),
+            }
+        )
 
 
 class LedgerUploadForm(forms.Form):
