@@ -43,6 +43,7 @@ from .forms import (
     UnlockForm,
     session_initial,
 )
+from .hooks import archive_sections
 from .models import (
     ATTENDED,
     AttendanceEntry,
@@ -976,6 +977,7 @@ def member_archive(request: HttpRequest, member_no: str) -> HttpResponse:
             "notes": notes,
             "can_write": members_editable_by(request.user).filter(pk=member.pk).exists(),
             "own": member.pk == scope_for(request.user).member_id,
+            **archive_sections(member=member, year=year),
         },
     )
 
