@@ -374,6 +374,48 @@ class SelfStudy(models.Model):
         return f"{self.date} {self.hours} 学时 {self.material}"
 
 
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of the ISO week (Monday to Sunday, RULES.md 2a) that holds `day`."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+class SelfStudyWeekReview(models.Model):
+    """The secretary has looked at a member's self-study of one ISO week (LC-A1: 书记审阅把关).
+
+    From then on the member can no longer add, change or delete entries of that week.
+    """
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="self_study_reviews", db_index=False
+    )
+    week_start = models.DateField(_("周一"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("审阅时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("自学周审阅")
+        verbose_name_plural = _("自学周审阅")
+        ordering = ["member", "-week_start"]
+        constraints = [
+            # One review per member and week: a double click records it once.
+            models.UniqueConstraint(
+                fields=["member", "week_start"], name="one_review_per_member_week"
+            ),
+            models.CheckConstraint(
+                condition=Q(week_start__iso_week_day=1), name="review_week_starts_on_monday"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.week_start} 已审阅"
+
+    @property
+    def week_end(self) -> dt.date:
+        return self.week_start + dt.timedelta(days=6)
+
+
 class NoteKind(models.TextChoices):
     STUDY_NOTE = "学习笔记", _("学习笔记")
     REFLECTION = "心得体会", _("心得体会")

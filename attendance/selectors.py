@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from branches.models import (
@@ -22,7 +23,15 @@ from branches.models import (
 )
 from branches.selectors import roll_on, scope_for
 
-from .models import AttendanceEntry, LeaveRequest, SessionType, StudySession
+from .models import (
+    AttendanceEntry,
+    LeaveRequest,
+    SelfStudy,
+    SelfStudyWeekReview,
+    SessionType,
+    StudySession,
+    week_start,
+)
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,83 @@ def sessions_for_organization(
     if month is not None:
         qs = qs.filter(date__month=month)
     return qs.order_by("date", "start_time")
+
+
+def _in_reviewed_week() -> Exists:
+    # The entry's date lies in [week_start, week_start + 7 days) of a review of its member.
+    return Exists(
+        SelfStudyWeekReview.objects.filter(
+            member=OuterRef("member"),
+            week_start__lte=OuterRef("date"),
+            week_start__gt=ExpressionWrapper(
+                OuterRef("date") - dt.timedelta(days=7), output_field=DateField()
+            ),
+        )
+    )
+
+
+def self_study_writable_by(user: User) -> QuerySet[SelfStudy]:
+    """The self-study entries the user may still change or delete: their own, in weeks the
+    secretary has not reviewed. Nobody else's, whatever their role."""
+    member_id = scope_for(user).member_id
+    if member_id is None:
+        return SelfStudy.objects.none()
+    return SelfStudy.objects.filter(member_id=member_id).exclude(_in_reviewed_week())
+
+
+@dataclass(frozen=True)
+class StudyWeek:
+    """One ISO week of a member's self-study: the total, and whether the secretary reviewed it."""
+
+    start: dt.date
+    hours: Decimal
+    entries: int
+    reviewed_at: dt.datetime | None
+    reviewed_by: str
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+    @property
+    def label(self) -> str:
+        iso = self.start.isocalendar()
+        return f"{iso.year}年第{iso.week}周"
+
+    @property
+    def reviewed(self) -> bool:
+        return self.reviewed_at is not None
+
+
+def self_study_weeks(*, member: Member, year: int) -> list[StudyWeek]:
+    """The weeks of `year` in which the member logged self-study, newest first (two queries)."""
+    totals: dict[dt.date, list] = {}
+    for day, hours in SelfStudy.objects.filter(member=member, date__year=year).values_list(
+        "date", "hours"
+    ):
+        row = totals.setdefault(week_start(day), [Decimal(0), 0])
+        row[0] += hours
+        row[1] += 1
+    reviews = {
+        r.week_start: r
+        for r in SelfStudyWeekReview.objects.filter(
+            member=member, week_start__in=list(totals)
+        ).select_related("reviewed_by")
+    }
+    weeks = []
+    for start, (hours, count) in sorted(totals.items(), reverse=True):
+        review = reviews.get(start)
+        by = review.reviewed_by if review is not None else None
+        weeks.append(
+            StudyWeek(
+                start=start,
+                hours=hours,
+                entries=count,
+                reviewed_at=review.reviewed_at if review is not None else None,
+                reviewed_by=(by.first_name or by.username) if by is not None else "",
+            )
+        )
+    return weeks
 
 
 def today() -> dt.date:
