@@ -517,9 +517,23 @@ class MemberRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Confirmed records decide verdicts (LC-T1, FJ-M4 ...): keep who changed what.
     history = HistoricalRecords(inherit=True)
+    # The date fields of a record of something that already happened: not after today.
+    past_date_fields: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        today = timezone.localdate()
+        errors = {
+            name: _("%(label)s %(d)s 晚于今天：只能登记已经发生的事项")
+            % {"label": self._meta.get_field(name).verbose_name, "d": value.isoformat()}
+            for name in self.past_date_fields
+            if (value := getattr(self, name)) is not None and value > today
+        }
+        if errors:
+            raise ValidationError(errors)
 
 
 class TrainingRecord(MemberRecord):
@@ -545,8 +559,23 @@ class TrainingRecord(MemberRecord):
             )
         ]
 
+    past_date_fields = ("start_date", "end_date")
+
     def __str__(self) -> str:
         return f"{self.course}（{self.start_date}～{self.end_date}，{self.hours} 学时）"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.start_date and self.end_date and self.hours and self.end_date >= self.start_date:
+            # A day holds at most 24 hours: more 学时 than that is a typing slip (160 for 16).
+            limit = self.days * 24
+            if self.hours > limit:
+                raise ValidationError(
+                    {
+                        "hours": _("学时 %(h)s 超过培训时长（%(n)d 天，最多 %(max)d 学时），请核对")
+                        % {"h": f"{self.hours.normalize():f}", "n": self.days, "max": limit}
+                    }
+                )
 
     @property
     def days(self) -> int:
@@ -571,6 +600,8 @@ class Publication(MemberRecord):
         verbose_name = _("发表文章")
         verbose_name_plural = _("发表文章")
 
+    past_date_fields = ("published_on",)
+
     def __str__(self) -> str:
         return f"《{self.title}》{self.outlet}（{self.level}，{self.published_on}）"
 
@@ -589,6 +620,8 @@ class FieldResearch(MemberRecord):
                 condition=Q(end_date__gte=F("start_date")), name="research_dates_ordered"
             )
         ]
+
+    past_date_fields = ("start_date", "end_date")
 
     def __str__(self) -> str:
         return f"{self.topic}（{self.start_date}～{self.end_date}，{self.days} 天）"
@@ -622,6 +655,8 @@ class Talk(MemberRecord):
     class Meta:
         verbose_name = _("讲课/发言")
         verbose_name_plural = _("讲课/发言")
+
+    past_date_fields = ("date",)
 
     def __str__(self) -> str:
         return f"{self.kind}：{self.title}（{self.date}）"
