@@ -119,3 +119,27 @@ def test_the_service_and_the_admin_site_refuse_hours_beyond_the_duration(cast):
     form = form_class(data, instance=session)
     assert not form.is_valid()
     assert "超过活动时长" in form.errors["hours"][0]
+
+
+@time_machine.travel(dt.datetime(2024, 12, 20, 2, tzinfo=dt.UTC), tick=False)
+def test_a_series_refuses_hours_beyond_its_times_before_any_preview(cast):
+    data = {
+        "type": "集中学习",
+        "topic": "学习贯彻党的创新理论",
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "hours": "3",
+        "rule": "first_monday",
+        "n": "1",
+        "weekday": "0",
+        "day": "1",
+        "start_month": "2025-01",
+        "end_month": "2025-06",
+        "action": "preview",
+    }
+    url = reverse("attendance:session_repeat", kwargs={"code": "JG-01-01"})
+    response = cast.client("secretary_a").post(url, data)
+    assert response.context["form"].errors["hours"] == [
+        "学时 3 超过活动时长 2 小时（09:00–11:00）：学时不能多于开始到结束的时间"
+    ]
+    assert not StudySession.objects.exists()
