@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from branches.forms import DateInput
+from branches.forms import ConfirmFarDateMixin, DateInput
 from branches.models import Member, Organization
 
 from .models import (
@@ -17,7 +17,6 @@ from .models import (
     StudySession,
     Talk,
     TrainingRecord,
-    session_date_unusual,
     session_hours_error,
 )
 
@@ -29,7 +28,7 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", **kwargs)
 
 
-class SessionForm(forms.Form):
+class SessionForm(ConfirmFarDateMixin, forms.Form):
     type = forms.ChoiceField(label=_("类型"), choices=SessionType.choices)
     date = forms.DateField(label=_("日期"), widget=DateInput())
     start_time = forms.TimeField(label=_("开始时间"), widget=TimeInput())
@@ -48,10 +47,6 @@ class SessionForm(forms.Form):
         label=_("学习记录"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
     qr_enabled = forms.BooleanField(label=_("启用扫码签到"), required=False)
-    # Shown (as a checkbox, with the error) only when the date is more than a year away.
-    confirm_date = forms.BooleanField(
-        label=_("确认日期无误"), required=False, widget=forms.HiddenInput
-    )
 
     def clean(self):
         data = super().clean()
@@ -61,28 +56,7 @@ class SessionForm(forms.Form):
         hours_error = session_hours_error(start_time=start, end_time=end, hours=data.get("hours"))
         if hours_error:
             self.add_error("hours", hours_error)
-        self._check_unusual_date(data)
         return data
-
-    def _check_unusual_date(self, data: dict) -> None:
-        day, today = data.get("date"), timezone.localdate()
-        # Editing the topic of an old session does not ask again: only a typed date does.
-        if day is None or "date" not in self.changed_data or not session_date_unusual(day, today):
-            return
-        if data.get("confirm_date"):
-            return
-        self.fields["confirm_date"].widget = forms.CheckboxInput()
-        self.add_error(
-            "date",
-            forms.ValidationError(
-                _(
-                    "日期 %(d)s 距今天（%(t)s）超过一年，请核对年份；"
-                    "如确认无误，请勾选「确认日期无误」后再保存"
-                )
-                % {"d": day.isoformat(), "t": today.isoformat()},
-                code="date_needs_confirmation",
-            ),
-        )
 
 
 # The fields that become the session's own fields (the confirmation is not stored).

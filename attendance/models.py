@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from branches.models import ExemptionKind, Member, Organization, add_years
+from branches.models import ExemptionKind, Member, Organization
 
 HOURS_VALIDATORS = [
     MinValueValidator(decimal.Decimal("0.1")),
@@ -80,11 +80,6 @@ def session_hours_error(
             }
         )
     return None
-
-
-def session_date_unusual(day: dt.date, today: dt.date) -> bool:
-    """A session more than a year before or after today: usually a typing slip (2062 for 2026)."""
-    return day < add_years(today, -1) or day > add_years(today, 1)
 
 
 class StudySession(models.Model):

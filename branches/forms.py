@@ -15,6 +15,7 @@ from .models import (
     Organization,
     OrgType,
     RoleKind,
+    far_from_today,
     id_number_validator,
     member_dates_errors,
     mobile_validator,
@@ -26,6 +27,49 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ConfirmFarDateMixin(forms.Form):
+    """A typed date more than a year from today is refused until the user ticks 「确认日期无误」,
+    which appears (as a checkbox next to the error) only then. Editing other fields of a
+    record whose date stays the same asks nothing."""
+
+    far_date_field = "date"
+    confirm_date = forms.BooleanField(
+        label=_("确认日期无误"), required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The checkbox, once shown, stands right below the date it confirms.
+        names = [n for n in self.fields if n != "confirm_date"]
+        names.insert(names.index(self.far_date_field) + 1, "confirm_date")
+        self.order_fields(names)
+
+    def clean(self):
+        data = super().clean()
+        name = self.far_date_field
+        day, today = data.get(name), timezone.localdate()
+        if (
+            day is None
+            or name not in self.changed_data
+            or not far_from_today(day, today)
+            or data.get("confirm_date")
+        ):
+            return data
+        self.fields["confirm_date"].widget = forms.CheckboxInput()
+        self.add_error(
+            name,
+            forms.ValidationError(
+                _(
+                    "日期 %(d)s 距今天（%(t)s）超过一年，请核对年份；"
+                    "如确认无误，请勾选「确认日期无误」后再保存"
+                )
+                % {"d": day.isoformat(), "t": today.isoformat()},
+                code="date_needs_confirmation",
+            ),
+        )
+        return data
 
 
 class OrganizationForm(forms.Form):
@@ -121,7 +165,9 @@ class MemberCreateForm(MemberForm):
         self.fields["organization"].queryset = organizations
 
 
-class TransferForm(forms.Form):
+class TransferForm(ConfirmFarDateMixin, forms.Form):
+    far_date_field = "on"
+
     to = forms.ModelChoiceField(
         label=_("转入组织"),
         queryset=Organization.objects.none(),

@@ -299,6 +299,11 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return dt.date(day.year + years, 3, 1)
 
 
+def far_from_today(day: dt.date, today: dt.date) -> bool:
+    """More than a year before or after today: usually a typing slip (2062 for 2026)."""
+    return day < add_years(today, -1) or day > add_years(today, 1)
+
+
 def member_dates_errors(
     *,
     birth_date: dt.date | None,

@@ -171,10 +171,18 @@ def test_the_admin_site_refuses_the_same(cast):
 
 
 @time_machine.travel(TODAY, tick=False)
-def test_a_transfer_before_the_current_membership_began_is_refused_at_the_date(cast):
+def test_a_transfer_date_more_than_a_year_away_asks_for_a_confirmation(cast):
     client = cast.client("secretary_a")
     url = reverse("branches:member_transfer", kwargs={"member_no": "A002"})
-    response = client.post(url, {"to": "JG-01-02", "on": "2019-12-31"})  # joined 2020-01-01
+    response = client.post(url, {"to": "JG-01-02", "on": "2062-06-15"})
     assert response.status_code == 200
-    assert "2020-01-01" in response.context["form"].errors["on"][0]
+    assert (
+        "日期 2062-06-15 距今天（2026-06-15）超过一年" in response.context["form"].errors["on"][0]
+    )
+    html = response.content.decode()
+    assert 'type="checkbox" name="confirm_date"' in html
+    assert html.index('name="on"') < html.index('name="confirm_date"')
     assert cast.member_a_member.memberships.get().end is None
+    response = client.post(url, {"to": "JG-01-02", "on": "2026-07-01"})
+    assert response.status_code == 302
+    assert cast.member_a_member.memberships.get(end__isnull=True).organization == cast.branch_b
