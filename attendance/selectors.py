@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from branches.models import (
@@ -256,6 +257,45 @@ def self_study_weeks(*, member: Member, year: int) -> list[StudyWeek]:
             )
         )
     return weeks
+
+
+@dataclass(frozen=True)
+class WeekToReview:
+    member: Member
+    start: dt.date
+    hours: Decimal
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+
+def self_study_weeks_to_review(
+    *, members: QuerySet[Member], today: dt.date, limit: int = 50
+) -> list[WeekToReview]:
+    """Finished ISO weeks with self-study that the secretary has not reviewed yet, oldest
+    first, for the members given (the secretary's members_editable_by). Two queries."""
+    this_monday = week_start(today)
+    rows = (
+        SelfStudy.objects.filter(
+            member__in=members, date__lt=this_monday, date__gte=dt.date(today.year - 1, 1, 1)
+        )
+        .exclude(_in_reviewed_week())
+        .annotate(week=TruncWeek("date"))
+        .values("member_id", "week")
+        .annotate(hours=Sum("hours"))
+        .order_by("week", "member_id")[:limit]
+    )
+    rows = list(rows)
+    by_id = Member.objects.in_bulk([r["member_id"] for r in rows])
+    return [
+        WeekToReview(member=by_id[r["member_id"]], start=_as_date(r["week"]), hours=r["hours"])
+        for r in rows
+    ]
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def today() -> dt.date:

@@ -66,6 +66,7 @@ from .selectors import (
     leave_requests_decidable_by,
     member_entries,
     self_study_weeks,
+    self_study_weeks_to_review,
     self_study_writable_by,
     sessions_editable_by,
     sessions_visible_to,
@@ -796,6 +797,8 @@ def self_study_week_review(request: HttpRequest, member_no: str, day: str) -> Ht
                 "b": review.week_end.isoformat(),
             },
         )
+    if request.POST.get("next") == reverse("attendance:review_inbox"):
+        return redirect("attendance:review_inbox")
     return redirect(
         f"{reverse('attendance:member_archive', args=[member.member_no])}?year={monday.year}"
     )
@@ -942,10 +945,14 @@ def review_inbox(request: HttpRequest) -> HttpResponse:
     pending_leave = (
         leave_requests_decidable_by(request.user).filter(status=LeaveStatus.PENDING).count()
     )
+    # The secretary's own weeks are reviewed by someone else.
+    weeks = self_study_weeks_to_review(
+        members=members.exclude(pk=scope.member_id), today=timezone.localdate()
+    )
     return render(
         request,
         "attendance/review_inbox.html",
-        {"notes": notes, "records": records, "pending_leave": pending_leave},
+        {"notes": notes, "records": records, "pending_leave": pending_leave, "weeks": weeks},
     )
 
 

@@ -202,3 +202,28 @@ def test_the_page_s_queries_do_not_grow_with_the_entries(cast):
         _log(cast, dt.date(2025, 1, 10) + dt.timedelta(days=i), "1")
     SelfStudyWeekReview.objects.create(member=cast.member_a_member, week_start=dt.date(2025, 1, 6))
     assert count() == few
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_secretary_s_to_do_list_holds_the_finished_weeks_not_yet_reviewed(cast):
+    _log(cast, dt.date(2025, 6, 2), "1")  # week 23
+    _log(cast, LAST_WEEK, "2")  # week 24
+    _log(cast, dt.date(2025, 6, 11), "0.5")  # week 24
+    _log(cast, THIS_WEEK, "3")  # running: not listed
+    services.self_study_log(
+        member=cast.member_b_member, date=LAST_WEEK, hours=Decimal(1), material="乙支部"
+    )
+    services.self_study_log(
+        member=cast.secretary_a_member, date=LAST_WEEK, hours=Decimal(1), material="自己的"
+    )
+    client = cast.client("secretary_a")
+    inbox = reverse("attendance:review_inbox")
+    weeks = client.get(inbox).context["weeks"]
+    assert [(w.member.member_no, w.start, w.hours) for w in weeks] == [
+        ("A002", dt.date(2025, 6, 2), Decimal("1")),
+        ("A002", dt.date(2025, 6, 9), Decimal("2.5")),
+    ]
+    response = client.post(_review_url(LAST_WEEK), {"next": inbox})
+    assert response["Location"] == inbox
+    weeks = client.get(inbox).context["weeks"]
+    assert [w.start for w in weeks] == [dt.date(2025, 6, 2)]
