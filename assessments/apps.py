@@ -26,10 +26,25 @@ class AssessmentsConfig(AppConfig):
 
         attendance_changed.connect(_refresh_on_commit, dispatch_uid="assessments.refresh_on_commit")
 
+        from attendance.hooks import ARCHIVE_SECTIONS, WEEKLY_TARGET_PROVIDERS
+
+        from .selectors import weekly_self_study_target
+
+        if weekly_self_study_target not in WEEKLY_TARGET_PROVIDERS:
+            WEEKLY_TARGET_PROVIDERS.append(weekly_self_study_target)
+        if _exam_section not in ARCHIVE_SECTIONS:
+            ARCHIVE_SECTIONS.append(_exam_section)
+
         from branches.demo import EXTENSIONS
 
         if _refresh_demo not in EXTENSIONS:
             EXTENSIONS.append(_refresh_demo)
+
+
+def _exam_section(*, member, year: int) -> dict:
+    from .selectors import exam_results
+
+    return {"exams": exam_results(member=member, year=year)}
 
 
 def _refresh_on_commit(sender, session_ids, **kwargs) -> None:

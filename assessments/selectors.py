@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 
+from attendance.hooks import WeeklyTarget
 from attendance.models import AttendanceEntry, AttendanceStatus
 from branches.models import Member, Membership, Organization, OrgType
 
 from .engine import MET, NOT_MET, Assessment, MemberResult, OrgResult, assess
+from .models import ExamScore, Rule
 
 
 def assessment_for(
@@ -179,3 +182,72 @@ def audit_trail(*, organization: Organization, limit: int) -> list[dict[str, Any
             )
     rows.sort(key=lambda r: r["when"], reverse=True)
     return rows[:limit]
+
+
+@dataclass(frozen=True)
+class ExamResult:
+    """One theory exam (一季一考, GT-X1) a member took: for the 学习档案 page and its PDF."""
+
+    date: dt.date
+    title: str
+    organization: str
+    score: Decimal
+    full_marks: int
+
+    @property
+    def quarter_number(self) -> int:
+        return (self.date.month - 1) // 3 + 1
+
+    @property
+    def quarter(self) -> str:
+        """As verdicts name a missing period: 2025-Q2."""
+        return f"{self.date.year}-Q{self.quarter_number}"
+
+    @property
+    def percent(self) -> float:
+        return float(self.score) * 100 / self.full_marks if self.full_marks else 0.0
+
+
+def exam_results(*, member: Member, year: int) -> list[ExamResult]:
+    """The member's exam scores of the year, oldest first (one query)."""
+    return [
+        ExamResult(
+            date=s.exam.date,
+            title=s.exam.title,
+            organization=s.exam.organization.name,
+            score=s.score,
+            full_marks=s.exam.full_marks,
+        )
+        for s in ExamScore.objects.filter(member=member, exam__date__year=year)
+        .select_related("exam", "exam__organization")
+        .order_by("exam__date", "exam__pk")
+    ]
+
+
+# Rule kinds that set a weekly self-study target, and the parameter holding the hours.
+WEEKLY_HOURS_PARAMS = {"self_study_weekly": "min_hours", "five_ones": "weekly_hours"}
+
+
+def weekly_self_study_target(*, member: Member, day: dt.date) -> WeeklyTarget | None:
+    """The weekly self-study hours the member's rule profile asks for (FJ-M2 3 h, JF-M1 5 h).
+
+    The profile is the one of the organization the member is enrolled in on `day`; rules
+    that apply to every member (no 适用范围) set the target; the highest one wins.
+    """
+    membership = member.memberships.on(day).select_related("organization").first()
+    if membership is None:
+        return None
+    profile_name = membership.organization.effective_profile_name()
+    rules = Rule.objects.filter(
+        profile__name=profile_name, enabled=True, kind__in=list(WEEKLY_HOURS_PARAMS)
+    )
+    targets = [
+        WeeklyTarget(
+            hours=Decimal(str(rule.params[WEEKLY_HOURS_PARAMS[rule.kind]])),
+            rule_id=rule.rule_id,
+            profile=profile_name,
+        )
+        for rule in rules
+        if not rule.applies_to and WEEKLY_HOURS_PARAMS[rule.kind] in rule.params
+    ]
+    return max(targets, key=lambda t: t.hours, default=None)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +23,7 @@ from branches.selectors import (
 from branches.views import _apply_errors
 from portal.db_router import use_replica
 
+from . import params as params_catalog
 from . import services, supervision
 from .engine import CONSEQUENCE_LABELS, OUTCOME_LABELS
 from .forms import (
@@ -347,7 +347,7 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "assessments/profile_detail.html",
         {
             "profile": profile,
-            "rules": profile.rules.all(),
+            "rules": [(r, params_catalog.describe(r.kind, r.params)) for r in profile.rules.all()],
             "versions": profile.versions.all()[:20],
             "copy_form": copy_form,
             "consequence_labels": CONSEQUENCE_LABELS,
@@ -363,15 +363,7 @@ def profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rules = list(profile.rules.all())
     data = request.POST or None
     options_form = ProfileOptionsForm(data, initial={**profile.options})
-    rule_forms = [
-        RuleEditForm(
-            data,
-            prefix=f"r{r.pk}",
-            rule=r,
-            initial={"enabled": r.enabled, "params": json.dumps(r.params, ensure_ascii=False)},
-        )
-        for r in rules
-    ]
+    rule_forms = [RuleEditForm(data, prefix=f"r{r.pk}", rule=r) for r in rules]
     errors: list[str] = []
     if request.method == "POST":
         valid = options_form.is_valid() & all([f.is_valid() for f in rule_forms])
@@ -401,7 +393,7 @@ def profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"v": RuleProfile.objects.get(pk=pk).version},
                 )
                 return redirect("assessments:profile_detail", pk=pk)
-        errors += [e for f in rule_forms for e in f.errors.get("params", [])]
+        errors += [e for f in rule_forms for e in f.error_lines()]
     return render(
         request,
         "assessments/profile_edit.html",

@@ -31,7 +31,7 @@ from branches.selectors import organizations_editable_by, organizations_visible_
 
 from . import services
 from .forms import TimeInput
-from .models import SessionType, StudySession
+from .models import SessionType, StudySession, session_hours_error
 from .schedule import (
     RULE_KIND_LABELS,
     WEEKDAY_NAMES,
@@ -223,6 +223,9 @@ class RepeatForm(forms.Form):
                 _("结束时间 %(e)s 必须晚于开始时间 %(s)s")
                 % {"e": end.strftime("%H:%M"), "s": start.strftime("%H:%M")},
             )
+        hours_error = session_hours_error(start_time=start, end_time=end, hours=data.get("hours"))
+        if hours_error:
+            self.add_error("hours", hours_error)
         first, last = data.get("start_month"), data.get("end_month")
         if first and last:
             count = months_between(first, last)

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from branches.forms import DateInput
+from branches.forms import ConfirmFarDateMixin, DateInput
 from branches.models import Member, Organization
 
 from .models import (
@@ -17,6 +17,7 @@ from .models import (
     StudySession,
     Talk,
     TrainingRecord,
+    session_hours_error,
 )
 
 
@@ -27,7 +28,7 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", **kwargs)
 
 
-class SessionForm(forms.Form):
+class SessionForm(ConfirmFarDateMixin, forms.Form):
     type = forms.ChoiceField(label=_("类型"), choices=SessionType.choices)
     date = forms.DateField(label=_("日期"), widget=DateInput())
     start_time = forms.TimeField(label=_("开始时间"), widget=TimeInput())
@@ -52,7 +53,14 @@ class SessionForm(forms.Form):
         start, end = data.get("start_time"), data.get("end_time")
         if start and end and end <= start:
             self.add_error("end_time", _("结束时间必须晚于开始时间"))
+        hours_error = session_hours_error(start_time=start, end_time=end, hours=data.get("hours"))
+        if hours_error:
+            self.add_error("hours", hours_error)
         return data
+
+
+# The fields that become the session's own fields (the confirmation is not stored).
+SESSION_FORM_FIELDS = tuple(f for f in SessionForm.base_fields if f != "confirm_date")
 
 
 class SessionCreateForm(SessionForm):
@@ -67,7 +75,7 @@ class SessionCreateForm(SessionForm):
 
 
 def session_initial(session: StudySession) -> dict:
-    return {f: getattr(session, f) for f in SessionForm.base_fields}
+    return {f: getattr(session, f) for f in SESSION_FORM_FIELDS}
 
 
 class CentralSessionForm(SessionForm):

@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -54,6 +55,31 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+def session_hours_error(
+    *, start_time: dt.time | None, end_time: dt.time | None, hours: decimal.Decimal | None
+) -> str | None:
+    """Why `hours` 学时 cannot fit between the start and the end, or None when they fit.
+
+    One 学时 is one hour of the session: a session of 14:30–16:30 gives at most 2 学时.
+    """
+    if start_time is None or end_time is None or hours is None:
+        return None
+    minutes = (end_time.hour * 60 + end_time.minute) - (start_time.hour * 60 + start_time.minute)
+    if minutes <= 0:
+        return None  # the times themselves are wrong; that error is reported on end_time
+    if hours * 60 > minutes:
+        return str(
+            _("学时 %(h)s 超过活动时长 %(d)s 小时（%(s)s–%(e)s）：学时不能多于开始到结束的时间")
+            % {
+                "h": f"{hours.normalize():f}",
+                "d": f"{(decimal.Decimal(minutes) / 60).quantize(decimal.Decimal('0.01')).normalize():f}",
+                "s": start_time.strftime("%H:%M"),
+                "e": end_time.strftime("%H:%M"),
+            }
+        )
+    return None
 
 
 class StudySession(models.Model):
@@ -109,6 +135,14 @@ class StudySession(models.Model):
 
         return reverse("attendance:session_detail", args=[self.code])
 
+    def clean(self) -> None:
+        super().clean()
+        error = session_hours_error(
+            start_time=self.start_time, end_time=self.end_time, hours=self.hours
+        )
+        if error:
+            raise ValidationError({"hours": error})
+
     @property
     def starts_at(self) -> dt.datetime:
         return timezone.make_aware(dt.datetime.combine(self.date, self.start_time))
@@ -116,6 +150,10 @@ class StudySession(models.Model):
     @property
     def ends_at(self) -> dt.datetime:
         return timezone.make_aware(dt.datetime.combine(self.date, self.end_time))
+
+    def accepts_leave(self, now: dt.datetime) -> bool:
+        """Leave is asked before the start: once the session is under way it is too late."""
+        return now < self.starts_at
 
     @property
     def locks_at(self) -> dt.datetime:
@@ -331,6 +369,48 @@ class SelfStudy(models.Model):
         return f"{self.date} {self.hours} 学时 {self.material}"
 
 
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of the ISO week (Monday to Sunday, RULES.md 2a) that holds `day`."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+class SelfStudyWeekReview(models.Model):
+    """The secretary has looked at a member's self-study of one ISO week (LC-A1: 书记审阅把关).
+
+    From then on the member can no longer add, change or delete entries of that week.
+    """
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="self_study_reviews", db_index=False
+    )
+    week_start = models.DateField(_("周一"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("审阅时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("自学周审阅")
+        verbose_name_plural = _("自学周审阅")
+        ordering = ["member", "-week_start"]
+        constraints = [
+            # One review per member and week: a double click records it once.
+            models.UniqueConstraint(
+                fields=["member", "week_start"], name="one_review_per_member_week"
+            ),
+            models.CheckConstraint(
+                condition=Q(week_start__iso_week_day=1), name="review_week_starts_on_monday"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.week_start} 已审阅"
+
+    @property
+    def week_end(self) -> dt.date:
+        return self.week_start + dt.timedelta(days=6)
+
+
 class NoteKind(models.TextChoices):
     STUDY_NOTE = "学习笔记", _("学习笔记")
     REFLECTION = "心得体会", _("心得体会")
@@ -432,9 +512,23 @@ class MemberRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Confirmed records decide verdicts (LC-T1, FJ-M4 ...): keep who changed what.
     history = HistoricalRecords(inherit=True)
+    # The date fields of a record of something that already happened: not after today.
+    past_date_fields: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        today = timezone.localdate()
+        errors = {
+            name: _("%(label)s %(d)s 晚于今天：只能登记已经发生的事项")
+            % {"label": self._meta.get_field(name).verbose_name, "d": value.isoformat()}
+            for name in self.past_date_fields
+            if (value := getattr(self, name)) is not None and value > today
+        }
+        if errors:
+            raise ValidationError(errors)
 
 
 class TrainingRecord(MemberRecord):
@@ -460,8 +554,23 @@ class TrainingRecord(MemberRecord):
             )
         ]
 
+    past_date_fields = ("start_date", "end_date")
+
     def __str__(self) -> str:
         return f"{self.course}（{self.start_date}～{self.end_date}，{self.hours} 学时）"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.start_date and self.end_date and self.hours and self.end_date >= self.start_date:
+            # A day holds at most 24 hours: more 学时 than that is a typing slip (160 for 16).
+            limit = self.days * 24
+            if self.hours > limit:
+                raise ValidationError(
+                    {
+                        "hours": _("学时 %(h)s 超过培训时长（%(n)d 天，最多 %(max)d 学时），请核对")
+                        % {"h": f"{self.hours.normalize():f}", "n": self.days, "max": limit}
+                    }
+                )
 
     @property
     def days(self) -> int:
@@ -486,6 +595,8 @@ class Publication(MemberRecord):
         verbose_name = _("发表文章")
         verbose_name_plural = _("发表文章")
 
+    past_date_fields = ("published_on",)
+
     def __str__(self) -> str:
         return f"《{self.title}》{self.outlet}（{self.level}，{self.published_on}）"
 
@@ -504,6 +615,8 @@ class FieldResearch(MemberRecord):
                 condition=Q(end_date__gte=F("start_date")), name="research_dates_ordered"
             )
         ]
+
+    past_date_fields = ("start_date", "end_date")
 
     def __str__(self) -> str:
         return f"{self.topic}（{self.start_date}～{self.end_date}，{self.days} 天）"
@@ -537,6 +650,8 @@ class Talk(MemberRecord):
     class Meta:
         verbose_name = _("讲课/发言")
         verbose_name_plural = _("讲课/发言")
+
+    past_date_fields = ("date",)
 
     def __str__(self) -> str:
         return f"{self.kind}：{self.title}（{self.date}）"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from branches.models import (
@@ -22,7 +24,16 @@ from branches.models import (
 )
 from branches.selectors import members_editable_by, members_visible_to, roll_on, scope_for
 
-from .models import AttendanceEntry, LeaveRequest, SessionType, StudyNote, StudySession
+from .models import (
+    AttendanceEntry,
+    LeaveRequest,
+    SelfStudy,
+    SelfStudyWeekReview,
+    SessionType,
+    StudyNote,
+    StudySession,
+    week_start,
+)
 
 
 @dataclass(frozen=True)
@@ -231,6 +242,122 @@ def sessions_for_organization(
     if month is not None:
         qs = qs.filter(date__month=month)
     return qs.order_by("date", "start_time")
+
+
+def _in_reviewed_week() -> Exists:
+    # The entry's date lies in [week_start, week_start + 7 days) of a review of its member.
+    return Exists(
+        SelfStudyWeekReview.objects.filter(
+            member=OuterRef("member"),
+            week_start__lte=OuterRef("date"),
+            week_start__gt=ExpressionWrapper(
+                OuterRef("date") - dt.timedelta(days=7), output_field=DateField()
+            ),
+        )
+    )
+
+
+def self_study_writable_by(user: User) -> QuerySet[SelfStudy]:
+    """The self-study entries the user may still change or delete: their own, in weeks the
+    secretary has not reviewed. Nobody else's, whatever their role."""
+    member_id = scope_for(user).member_id
+    if member_id is None:
+        return SelfStudy.objects.none()
+    return SelfStudy.objects.filter(member_id=member_id).exclude(_in_reviewed_week())
+
+
+@dataclass(frozen=True)
+class StudyWeek:
+    """One ISO week of a member's self-study: the total, and whether the secretary reviewed it."""
+
+    start: dt.date
+    hours: Decimal
+    entries: int
+    reviewed_at: dt.datetime | None
+    reviewed_by: str
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+    @property
+    def label(self) -> str:
+        iso = self.start.isocalendar()
+        return f"{iso.year}年第{iso.week}周"
+
+    @property
+    def reviewed(self) -> bool:
+        return self.reviewed_at is not None
+
+
+def self_study_weeks(*, member: Member, year: int) -> list[StudyWeek]:
+    """The weeks of `year` in which the member logged self-study, newest first (two queries)."""
+    totals: dict[dt.date, list] = {}
+    for day, hours in SelfStudy.objects.filter(member=member, date__year=year).values_list(
+        "date", "hours"
+    ):
+        row = totals.setdefault(week_start(day), [Decimal(0), 0])
+        row[0] += hours
+        row[1] += 1
+    reviews = {
+        r.week_start: r
+        for r in SelfStudyWeekReview.objects.filter(
+            member=member, week_start__in=list(totals)
+        ).select_related("reviewed_by")
+    }
+    weeks = []
+    for start, (hours, count) in sorted(totals.items(), reverse=True):
+        review = reviews.get(start)
+        by = review.reviewed_by if review is not None else None
+        weeks.append(
+            StudyWeek(
+                start=start,
+                hours=hours,
+                entries=count,
+                reviewed_at=review.reviewed_at if review is not None else None,
+                reviewed_by=(by.first_name or by.username) if by is not None else "",
+            )
+        )
+    return weeks
+
+
+@dataclass(frozen=True)
+class WeekToReview:
+    member: Member
+    start: dt.date
+    hours: Decimal
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+
+def self_study_weeks_to_review(
+    *, members: QuerySet[Member], today: dt.date, limit: int = 50
+) -> list[WeekToReview]:
+    """Finished ISO weeks with self-study that the secretary has not reviewed yet, oldest
+    first, for the members given (the secretary's members_editable_by). Two queries."""
+    this_monday = week_start(today)
+    rows = (
+        SelfStudy.objects.filter(
+            member__in=members, date__lt=this_monday, date__gte=dt.date(today.year - 1, 1, 1)
+        )
+        .exclude(_in_reviewed_week())
+        .annotate(week=TruncWeek("date"))
+        .values("member_id", "week")
+        .annotate(hours=Sum("hours"))
+        .order_by("week", "member_id")[:limit]
+    )
+    rows = list(rows)
+    by_id = Member.objects.in_bulk([r["member_id"] for r in rows])
+    return [
+        WeekToReview(member=by_id[r["member_id"]], start=_as_date(r["week"]), hours=r["hours"])
+        for r in rows
+    ]
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def today() -> dt.date:

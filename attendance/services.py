@@ -33,11 +33,13 @@ from .models import (
     NoteStatus,
     RecordStatus,
     SelfStudy,
+    SelfStudyWeekReview,
     SessionAttachment,
     SessionType,
     SessionUnlock,
     StudyNote,
     StudySession,
+    week_start,
 )
 from .selectors import expected_attendees
 from .signals import attendance_changed
@@ -299,6 +301,15 @@ def attendance_record(
         return locked.attendance_version
 
 
+def leave_closed_error(*, session: StudySession, now: dt.datetime) -> str | None:
+    """Why the member can no longer ask leave for the session, or None while they can."""
+    if session.accepts_leave(now):
+        return None
+    return _("活动已于 %(t)s 开始，不能再请假；如确有原因，请联系书记补登并说明理由") % {
+        "t": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")
+    }
+
+
 def leave_request(
     *, session: StudySession, member: Member, reason: str, now: dt.datetime | None = None
 ) -> LeaveRequest:
@@ -306,11 +317,9 @@ def leave_request(
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("请填写请假事由")})
-    if now >= session.starts_at:
-        raise ValidationError(
-            _("活动已于 %(t)s 开始，不能再请假；如确有原因，请联系书记补登并说明理由")
-            % {"t": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")}
-        )
+    closed = leave_closed_error(session=session, now=now)
+    if closed:
+        raise ValidationError(closed)
     if session.is_frozen:
         expected_ids = set(session.entries.values_list("member_id", flat=True))
     else:
@@ -532,6 +541,54 @@ def attachment_add(*, session: StudySession, upload: Any, by: User | None) -> Se
     return attachment
 
 
+def _self_study_checks(*, date: dt.date, material: str) -> None:
+    today = timezone.localdate()
+    if date > today:
+        raise ValidationError({"date": _("日期不能晚于今天")})
+    if date.year < today.year - 1:
+        raise ValidationError({"date": _("只能登记今年和去年的自学")})
+    if not material.strip():
+        raise ValidationError({"material": _("请填写学习内容")})
+
+
+def _week_closed_error(member: Member, day: dt.date) -> ValidationError | None:
+    """Refuse a change to a week the secretary has already reviewed (call with the lock held)."""
+    monday = week_start(day)
+    if not SelfStudyWeekReview.objects.filter(member=member, week_start=monday).exists():
+        return None
+    iso = monday.isocalendar()
+    return ValidationError(
+        {
+            "date": _(
+                "%(y)d年第%(w)d周（%(a)s～%(b)s）的自学已由书记审阅，不能再登记、修改或删除；"
+                "如需更正请联系书记"
+            )
+            % {
+                "y": iso.year,
+                "w": iso.week,
+                "a": monday.strftime("%m-%d"),
+                "b": (monday + dt.timedelta(days=6)).strftime("%m-%d"),
+            }
+        }
+    )
+
+
+def _day_total_check(
+    member: Member, date: dt.date, hours: decimal.Decimal, *, besides: SelfStudy | None = None
+) -> None:
+    rows = SelfStudy.objects.filter(member=member, date=date)
+    if besides is not None:
+        rows = rows.exclude(pk=besides.pk)
+    day_total = rows.aggregate(t=Sum("hours"))["t"] or 0
+    if day_total + hours > 24:
+        raise ValidationError(
+            {
+                "hours": _("%(d)s 已登记 %(t)s 学时，一天合计不能超过 24 学时")
+                % {"d": date.isoformat(), "t": day_total}
+            }
+        )
+
+
 def self_study_log(
     *,
     member: Member,
@@ -542,12 +599,7 @@ def self_study_log(
 ) -> SelfStudy:
     """Record self-study hours. A form token already used returns the entry it created, so a
     double-submitted form counts once."""
-    if date > timezone.localdate():
-        raise ValidationError({"date": _("日期不能晚于今天")})
-    if date.year < timezone.localdate().year - 1:
-        raise ValidationError({"date": _("只能登记今年和去年的自学")})
-    if not material.strip():
-        raise ValidationError({"material": _("请填写学习内容")})
+    _self_study_checks(date=date, material=material)
     with transaction.atomic():
         # The member's row lock serialises two submissions of the same form.
         Member.objects.select_for_update().get(pk=member.pk)
@@ -555,16 +607,10 @@ def self_study_log(
             existing = SelfStudy.objects.filter(client_token=token, member=member).first()
             if existing is not None:
                 return existing
-        day_total = (
-            SelfStudy.objects.filter(member=member, date=date).aggregate(t=Sum("hours"))["t"] or 0
-        )
-        if day_total + hours > 24:
-            raise ValidationError(
-                {
-                    "hours": _("%(d)s 已登记 %(t)s 学时，一天合计不能超过 24 学时")
-                    % {"d": date.isoformat(), "t": day_total}
-                }
-            )
+        closed = _week_closed_error(member, date)
+        if closed:
+            raise closed
+        _day_total_check(member, date, hours)
         entry = SelfStudy(
             member=member,
             date=date,
@@ -575,6 +621,56 @@ def self_study_log(
         entry.full_clean(exclude=["client_token"])
         entry.save()
     return entry
+
+
+def self_study_update(
+    *, entry: SelfStudy, date: dt.date, hours: decimal.Decimal, material: str
+) -> SelfStudy:
+    """The member corrects an entry: allowed while neither its week nor the new one is reviewed."""
+    _self_study_checks(date=date, material=material)
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=entry.member_id)
+        entry = SelfStudy.objects.get(pk=entry.pk)
+        for day in {entry.date, date}:
+            closed = _week_closed_error(member, day)
+            if closed:
+                raise closed
+        _day_total_check(member, date, hours, besides=entry)
+        entry.date, entry.hours, entry.material = date, hours, material.strip()
+        entry.full_clean(exclude=["client_token"])
+        entry.save(update_fields=["date", "hours", "material"])
+    return entry
+
+
+def self_study_delete(*, entry: SelfStudy) -> None:
+    """The member removes an entry of a week the secretary has not reviewed yet."""
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=entry.member_id)
+        closed = _week_closed_error(member, entry.date)
+        if closed:
+            raise closed
+        SelfStudy.objects.filter(pk=entry.pk).delete()
+
+
+def self_study_week_review(
+    *, member: Member, day: dt.date, by: User, today: dt.date | None = None
+) -> SelfStudyWeekReview:
+    """The secretary marks the member's ISO week holding `day` as reviewed. Idempotent: a
+    second submission returns the first review."""
+    today = today or timezone.localdate()
+    monday = week_start(day)
+    if monday + dt.timedelta(days=7) > today:
+        raise ValidationError(
+            _("%(a)s 起的这一周尚未结束，周日过后才能审阅") % {"a": monday.isoformat()}
+        )
+    if member.user_id is not None and member.user_id == by.pk:
+        raise ValidationError(_("不能审阅自己的自学记录"))
+    with transaction.atomic():
+        Member.objects.select_for_update().get(pk=member.pk)
+        review, _created = SelfStudyWeekReview.objects.get_or_create(
+            member=member, week_start=monday, defaults={"reviewed_by": by}
+        )
+    return review
 
 
 SIMILARITY_THRESHOLD = 0.8

@@ -28,6 +28,8 @@ urlpatterns = [
     path("entries/<int:pk>/makeup/", views.makeup, name="makeup"),
     path("me/sessions/", views.my_sessions, name="my_sessions"),
     path("me/study/", views.self_study, name="self_study"),
+    path("me/study/<int:pk>/edit/", views.self_study_edit, name="self_study_edit"),
+    path("me/study/<int:pk>/delete/", views.self_study_delete, name="self_study_delete"),
     path("me/notes/", views.my_notes, name="my_notes"),
     path("me/notes/new/", views.note_new, name="note_new"),
     path("me/records/", views.my_records, name="my_records"),
@@ -38,4 +40,9 @@ urlpatterns = [
     path("records/<str:kind>/<int:pk>/confirm/", views.record_confirm, name="record_confirm"),
     path("members/<str:member_no>/records/new/<str:kind>/", views.record_new, name="record_new"),
     path("members/<str:member_no>/archive/", views.member_archive, name="member_archive"),
+    path(
+        "members/<str:member_no>/study-weeks/<str:day>/review/",
+        views.self_study_week_review,
+        name="self_study_week_review",
+    ),
 ]

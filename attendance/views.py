@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,6 +31,7 @@ from portal.http import AuthenticatedHttpRequest, safe_next
 from . import services
 from .forms import (
     RECORD_KINDS,
+    SESSION_FORM_FIELDS,
     AttachmentForm,
     CentralSessionForm,
     DecisionForm,
@@ -44,6 +45,7 @@ from .forms import (
     UnlockForm,
     session_initial,
 )
+from .hooks import archive_sections, weekly_target
 from .models import (
     ATTENDED,
     AttendanceEntry,
@@ -58,6 +60,7 @@ from .models import (
     SessionType,
     StudyNote,
     StudySession,
+    week_start,
 )
 from .selectors import (
     central_group_members,
@@ -69,6 +72,9 @@ from .selectors import (
     notes_reviewable_by,
     notes_visible_to,
     records_confirmable_by,
+    self_study_weeks,
+    self_study_weeks_to_review,
+    self_study_writable_by,
     sessions_editable_by,
     sessions_readable_by,
     sessions_unlockable_by,
@@ -127,7 +133,7 @@ def session_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _session_fields(data: dict) -> dict:
-    return {k: data[k] for k in SessionForm.base_fields}
+    return {k: data[k] for k in SESSION_FORM_FIELDS}
 
 
 @login_required
@@ -256,7 +262,7 @@ def session_detail(request: HttpRequest, code: str) -> HttpResponse:
             "own_entry": own_entry,
             "own_leave": own_leave,
             "can_request_leave": own_leave is None
-            and now < session.starts_at
+            and session.accepts_leave(now)
             and scope.member_id is not None,
             "leave_requests": session.leave_requests.select_related("member") if can_write else [],
             "attachments": session.attachments.all(),
@@ -530,6 +536,14 @@ def checkin(request: HttpRequest, code: str, window: int, token: str) -> HttpRes
 def leave_request(request: HttpRequest, code: str) -> HttpResponse:
     session = _session(request, code)
     member = _own_member(request)
+    closed = services.leave_closed_error(session=session, now=timezone.now())
+    if closed:
+        # Said on the page itself, with no form to fill: nothing can be asked any more.
+        return render(
+            request,
+            "attendance/leave_form.html",
+            {"form": None, "session": session, "closed": closed},
+        )
     form = LeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -642,6 +656,8 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
     }
     for s in upcoming:
         s.own_leave = leave.get(s.pk)
+        # Leave is asked before the start (RULES.md section 1): a session under way offers none.
+        s.under_way = not s.accepts_leave(now)
     year = _year(request)
     entries = list(member_entries(member=member, year=year))
     return render(
@@ -655,14 +671,6 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
         },
     )
-
-
-def _week_totals(rows: list[SelfStudy]) -> list[tuple[str, Decimal]]:
-    weeks: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    for r in rows:
-        iso = r.date.isocalendar()
-        weeks[(iso.year, iso.week)] += r.hours
-    return [(f"{y}年第{w}周", h) for (y, w), h in sorted(weeks.items(), reverse=True)]
 
 
 @login_required
@@ -682,18 +690,122 @@ def self_study(request: HttpRequest) -> HttpResponse:
             )
             return redirect("attendance:self_study")
     year = _year(request)
+    today = timezone.localdate()
     rows = list(SelfStudy.objects.filter(member=member, date__year=year))
-    total = sum((r.hours for r in rows), Decimal(0))
+    writable = set(
+        self_study_writable_by(request.user).filter(date__year=year).values_list("pk", flat=True)
+    )
+    for r in rows:
+        r.writable = r.pk in writable
+    weeks = self_study_weeks(member=member, year=year)
+    this_monday = week_start(today)
+    this_week = next((w.hours for w in weeks if w.start == this_monday), Decimal(0))
+    target = weekly_target(member=member, day=min(today, dt.date(year, 12, 31)))
     return render(
         request,
         "attendance/self_study.html",
         {
             "form": form,
             "rows": rows[:100],
-            "total": total,
-            "weeks": _week_totals(rows)[:12],
+            "total": sum((r.hours for r in rows), Decimal(0)),
+            "weeks": weeks[:12],
+            "this_week": this_week if year == today.year else None,
+            "target": target,
+            "this_week_gap": max(target.hours - this_week, Decimal(0)) if target else None,
             "year": year,
         },
+    )
+
+
+def _own_study_entry(request: HttpRequest, pk: int, *, deleting: bool = False) -> SelfStudy | None:
+    """The member's own entry if it may still change; None (with a message) if its week was
+    reviewed or, when deleting, it is already gone; 404 for anybody else's row."""
+    member = _own_member(request)
+    entry = self_study_writable_by(request.user).filter(pk=pk).first()
+    if entry is not None:
+        return entry
+    own = SelfStudy.objects.filter(member=member, pk=pk).first()
+    if own is not None:
+        messages.error(
+            request,
+            _("%(d)s 所在的这一周已由书记审阅，不能再修改或删除；如需更正请联系书记")
+            % {"d": own.date.isoformat()},
+        )
+        return None
+    if deleting and not SelfStudy.objects.filter(pk=pk).exists():
+        # A second click on 删除 finds the row gone: say so instead of an error page.
+        messages.info(request, _("这条自学记录已删除"))
+        return None
+    raise Http404
+
+
+@login_required
+def self_study_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _own_study_entry(request, pk)
+    if entry is None:
+        return redirect("attendance:self_study")
+    form = SelfStudyForm(
+        request.POST or None,
+        initial={"date": entry.date, "hours": entry.hours, "material": entry.material},
+    )
+    del form.fields["token"]
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.self_study_update(entry=entry, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已修改 %(d)s 的自学记录") % {"d": entry.date.isoformat()})
+            return redirect(f"{reverse('attendance:self_study')}?year={entry.date.year}")
+    return render(request, "attendance/self_study_edit.html", {"form": form, "entry": entry})
+
+
+@login_required
+@require_POST
+def self_study_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _own_study_entry(request, pk, deleting=True)
+    if entry is not None:
+        try:
+            services.self_study_delete(entry=entry)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(
+                request,
+                _("已删除 %(d)s 的 %(h)s 学时自学")
+                % {"d": entry.date.isoformat(), "h": entry.hours},
+            )
+    return redirect("attendance:self_study")
+
+
+@login_required
+@require_POST
+def self_study_week_review(request: HttpRequest, member_no: str, day: str) -> HttpResponse:
+    member = get_object_or_404(members_editable_by(request.user), member_no=member_no)
+    if member.pk == scope_for(request.user).member_id:
+        raise Http404
+    try:
+        monday = dt.date.fromisoformat(day)
+    except ValueError as exc:
+        raise Http404 from exc
+    try:
+        review = services.self_study_week_review(member=member, day=monday, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            _("已审阅 %(n)s %(a)s～%(b)s 的自学，本周记录不能再修改")
+            % {
+                "n": member.name,
+                "a": review.week_start.isoformat(),
+                "b": review.week_end.isoformat(),
+            },
+        )
+    if request.POST.get("next") == reverse("attendance:review_inbox"):
+        return redirect("attendance:review_inbox")
+    return redirect(
+        f"{reverse('attendance:member_archive', args=[member.member_no])}?year={monday.year}"
     )
 
 
@@ -825,10 +937,14 @@ def review_inbox(request: HttpRequest) -> HttpResponse:
     pending_leave = (
         leave_requests_decidable_by(request.user).filter(status=LeaveStatus.PENDING).count()
     )
+    # The secretary's own weeks are reviewed by someone else.
+    weeks = self_study_weeks_to_review(
+        members=members.exclude(pk=scope.member_id), today=timezone.localdate()
+    )
     return render(
         request,
         "attendance/review_inbox.html",
-        {"notes": notes, "records": records, "pending_leave": pending_leave},
+        {"notes": notes, "records": records, "pending_leave": pending_leave, "weeks": weeks},
     )
 
 
@@ -907,8 +1023,10 @@ def member_archive(request: HttpRequest, member_no: str) -> HttpResponse:
     status_counts = defaultdict(int)
     for e in entries:
         status_counts[e.status] += 1
-    study = SelfStudy.objects.filter(member=member, date__year=year)
-    study_total = study.aggregate(t=Sum("hours"))["t"] or Decimal(0)
+    study_weeks = self_study_weeks(member=member, year=year)
+    can_write = members_editable_by(request.user).filter(pk=member.pk).exists()
+    own = member.pk == scope_for(request.user).member_id
+    study_total = sum((w.hours for w in study_weeks), Decimal(0))
     training_sessions = sum(
         (
             e.session.hours
@@ -946,12 +1064,16 @@ def member_archive(request: HttpRequest, member_no: str) -> HttpResponse:
             "entries": entries,
             "counts": dict(status_counts),
             "study_total": study_total,
-            "weeks": _week_totals(list(study))[:8],
+            "weeks": study_weeks,
             "training_hours": training_sessions + training_outside,
             "records": records,
             "notes": notes,
-            "can_write": members_editable_by(request.user).filter(pk=member.pk).exists(),
-            "own": member.pk == scope_for(request.user).member_id,
+            "can_write": can_write,
+            "own": own,
+            # The secretary reviews each finished week; from then on the member cannot change it.
+            "can_review_weeks": can_write and not own,
+            "today": timezone.localdate(),
+            **archive_sections(member=member, year=year),
         },
     )
 

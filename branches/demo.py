@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from .idcard import check_digit
 from .models import (
     CadreLevel,
     Category,
@@ -89,9 +90,7 @@ def _mobile(rng: random.Random) -> str:
 
 def _id_number(rng: random.Random, birth: dt.date, female: bool) -> str:
     body = f"350102{birth:%Y%m%d}{rng.randrange(100):02d}{rng.randrange(0, 10, 2) + (0 if female else 1)}"
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
-    return body + check
+    return body + check_digit(body)
 
 
 @transaction.atomic

@@ -15,7 +15,9 @@ from .models import (
     Organization,
     OrgType,
     RoleKind,
+    far_from_today,
     id_number_validator,
+    member_dates_errors,
     mobile_validator,
 )
 
@@ -25,6 +27,49 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ConfirmFarDateMixin(forms.Form):
+    """A typed date more than a year from today is refused until the user ticks 「确认日期无误」,
+    which appears (as a checkbox next to the error) only then. Editing other fields of a
+    record whose date stays the same asks nothing."""
+
+    far_date_field = "date"
+    confirm_date = forms.BooleanField(
+        label=_("确认日期无误"), required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The checkbox, once shown, stands right below the date it confirms.
+        names = [n for n in self.fields if n != "confirm_date"]
+        names.insert(names.index(self.far_date_field) + 1, "confirm_date")
+        self.order_fields(names)
+
+    def clean(self):
+        data = super().clean()
+        name = self.far_date_field
+        day, today = data.get(name), timezone.localdate()
+        if (
+            day is None
+            or name not in self.changed_data
+            or not far_from_today(day, today)
+            or data.get("confirm_date")
+        ):
+            return data
+        self.fields["confirm_date"].widget = forms.CheckboxInput()
+        self.add_error(
+            name,
+            forms.ValidationError(
+                _(
+                    "日期 %(d)s 距今天（%(t)s）超过一年，请核对年份；"
+                    "如确认无误，请勾选「确认日期无误」后再保存"
+                )
+                % {"d": day.isoformat(), "t": today.isoformat()},
+                code="date_needs_confirmation",
+            ),
+        )
+        return data
 
 
 class OrganizationForm(forms.Form):
@@ -88,6 +133,20 @@ class MemberForm(forms.Form):
     def clean_id_number(self) -> str:
         return self.cleaned_data["id_number"].upper()
 
+    def clean(self):
+        # The same check Member.clean runs, here so that every field's error shows at once.
+        data = super().clean()
+        errors = member_dates_errors(
+            birth_date=data.get("birth_date"),
+            joined_party_on=data.get("joined_party_on"),
+            id_number=data.get("id_number") or "",
+            today=timezone.localdate(),
+        )
+        for field, message in errors.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return data
+
 
 class MemberCreateForm(MemberForm):
     organization = forms.ModelChoiceField(
@@ -106,7 +165,9 @@ class MemberCreateForm(MemberForm):
         self.fields["organization"].queryset = organizations
 
 
-class TransferForm(forms.Form):
+class TransferForm(ConfirmFarDateMixin, forms.Form):
+    far_date_field = "on"
+
     to = forms.ModelChoiceField(
         label=_("转入组织"),
         queryset=Organization.objects.none(),
@@ -151,12 +212,30 @@ class ExemptionForm(forms.Form):
 
 
 class RosterDateForm(forms.Form):
-    date = forms.DateField(label=_("在册日期"), required=False, widget=DateInput())
+    date = forms.DateField(
+        label=_("在册日期"),
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": _("日期应为 YYYY-MM-DD 格式的有效日期（如 2025-03-01）")},
+    )
 
     def day(self) -> dt.date:
         if self.is_valid() and self.cleaned_data.get("date"):
             return self.cleaned_data["date"]
         return timezone.localdate()
+
+    def problem(self) -> str | None:
+        """What was wrong with the typed date, saying which day is shown instead."""
+        if not self.is_bound or self.is_valid():
+            return None
+        return str(
+            _("在册日期「%(v)s」无法识别：%(e)s。下面显示的是今天（%(t)s）的名单。")
+            % {
+                "v": self.data.get("date", ""),
+                "e": self.errors["date"][0].rstrip("。"),
+                "t": timezone.localdate().isoformat(),
+            }
+        )
 
 
 class LedgerUploadForm(forms.Form):

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
+from .idcard import birth_date_in, validate_id_number
+
 
 class User(AbstractUser):
     must_change_password = models.BooleanField(
@@ -204,9 +206,10 @@ def period_ordered(name: str) -> models.CheckConstraint:
 
 
 mobile_validator = RegexValidator(r"^1\d{10}$", _("手机号码应为以 1 开头的 11 位数字"))
-id_number_validator = RegexValidator(
-    r"^\d{17}[\dXx]$", _("身份证号码应为 18 位，最后一位可以是数字或 X")
-)
+# Format, birth date and GB 11643-1999 check character of an ID number.
+id_number_validator = validate_id_number
+# 入党 requires the applicant to be 18 or older (党章 第一条).
+MIN_JOINING_AGE = 18
 
 
 class Gender(models.TextChoices):
@@ -282,8 +285,79 @@ class Member(models.Model):
     def id_number_masked(self) -> str:
         return mask_id_number(self.id_number)
 
+    def clean(self) -> None:
+        """Birth date, 入党日期 and ID number must tell one story (every entry path calls this)."""
+        super().clean()
+        errors = member_dates_errors(
+            birth_date=self.birth_date,
+            joined_party_on=self.joined_party_on,
+            id_number=self.id_number,
+            today=timezone.localdate(),
+        )
+        if errors:
+            raise ValidationError(errors)
+
     def current_membership(self) -> Membership | None:
         return self.memberships.current().select_related("organization").first()
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later (or earlier); 29 February becomes 1 March."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)
+
+
+def far_from_today(day: dt.date, today: dt.date) -> bool:
+    """More than a year before or after today: usually a typing slip (2062 for 2026)."""
+    return day < add_years(today, -1) or day > add_years(today, 1)
+
+
+def member_dates_errors(
+    *,
+    birth_date: dt.date | None,
+    joined_party_on: dt.date | None,
+    id_number: str,
+    today: dt.date,
+) -> dict[str, str]:
+    """Why a member's birth date, 入党日期 and ID number do not fit together, by field.
+
+    The ledger importer and the member forms call this too (through Member.clean), so the
+    same words appear wherever a member's data is typed.
+    """
+    errors: dict[str, str] = {}
+    id_birth = birth_date_in(id_number) if len(id_number) == 18 else None
+    if birth_date is not None:
+        if birth_date > today:
+            errors["birth_date"] = str(
+                _("出生日期 %(d)s 晚于今天，请核对") % {"d": birth_date.isoformat()}
+            )
+        elif id_birth is not None and id_birth != birth_date:
+            errors["birth_date"] = str(
+                _("出生日期 %(d)s 与身份证号中的出生日期 %(id)s 不一致，请核对")
+                % {"d": birth_date.isoformat(), "id": id_birth.isoformat()}
+            )
+    if joined_party_on is not None:
+        birth = birth_date or id_birth
+        if joined_party_on > today:
+            errors["joined_party_on"] = str(
+                _("入党日期 %(d)s 晚于今天，请核对") % {"d": joined_party_on.isoformat()}
+            )
+        elif birth is not None and joined_party_on < add_years(birth, MIN_JOINING_AGE):
+            errors["joined_party_on"] = str(
+                _(
+                    "入党日期 %(d)s 时未满 %(age)d 周岁（出生日期 %(b)s，"
+                    "最早可于 %(earliest)s 入党），请核对"
+                )
+                % {
+                    "d": joined_party_on.isoformat(),
+                    "age": MIN_JOINING_AGE,
+                    "b": birth.isoformat(),
+                    "earliest": add_years(birth, MIN_JOINING_AGE).isoformat(),
+                }
+            )
+    return errors
 
 
 def mask_mobile(value: str) -> str:

@@ -140,6 +140,7 @@ def org_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "committee": [r for r in roles if r.organization_id == org.pk],
             "day": day,
             "date_form": date_form,
+            "date_problem": date_form.problem(),
             "member_count": counts[org.pk],
             "can_write": scope.can_write_path(org.path),
             "can_review": scope.can_review_path(org.path),

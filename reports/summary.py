@@ -28,7 +28,7 @@ from assessments.engine import (
     training_totals,
 )
 from assessments.models import ExamScore
-from assessments.selectors import enrolment_in_year
+from assessments.selectors import ExamResult, enrolment_in_year, exam_results
 from attendance.models import (
     ATTENDED,
     AttendanceEntry,
@@ -549,7 +549,7 @@ class MemberArchive:
     publications: list[Publication]
     research: list[FieldResearch]
     leave_requests: list[LeaveRequest]
-    exams: list[tuple[dt.date, str, Decimal, int]]  # (date, title, score, full marks)
+    exams: list[ExamResult]
 
     @property
     def title(self) -> str:
@@ -621,12 +621,6 @@ def build_member_archive(
     trainings = list(
         TrainingRecord.objects.filter(member=member, start_date__year=year).order_by("start_date")
     )
-    exams = [
-        (s.exam.date, s.exam.title, s.score, s.exam.full_marks)
-        for s in ExamScore.objects.filter(member=member, exam__date__year=year)
-        .select_related("exam")
-        .order_by("exam__date")
-    ]
     return MemberArchive(
         member=member,
         year=year,
@@ -668,5 +662,5 @@ def build_member_archive(
             .select_related("session")
             .order_by("session__date")
         ),
-        exams=exams,
+        exams=exam_results(member=member, year=year),
     )

@@ -99,7 +99,7 @@ def cast(db) -> Cast:
         start=start,
         user=secretary_a,
         mobile="13800001111",
-        id_number="350102198001011234",
+        id_number="350102198001011233",
     )
     make_role(secretary_a_member, branch_a, RoleKind.SECRETARY)
     member_a = UserFactory(username="mem_a", first_name="甲党员")
@@ -110,7 +110,7 @@ def cast(db) -> Cast:
         start=start,
         user=member_a,
         mobile="13900002222",
-        id_number="35010219900202567X",
+        id_number="350102199002025674",
     )
     secretary_b = UserFactory(username="sec_b", first_name="乙书记")
     sec_b_member = make_member(

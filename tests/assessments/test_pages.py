@@ -203,6 +203,25 @@ def test_exam_scores_bad_input_and_excel_import(cast, year_2025):
     )
 
 
+def profile_form_data(response) -> dict:
+    """What the edit page submits when nothing is changed: every rendered field's value."""
+    return form_values([response.context["options_form"], *response.context["rule_forms"]])
+
+
+def form_values(forms) -> dict:
+    """The data a browser posts for these forms as rendered (unchecked boxes send nothing)."""
+    data: dict = {}
+    for form in forms:
+        for bf in form:
+            value = bf.value()
+            if bf.widget_type == "checkbox":
+                if value:
+                    data[bf.html_name] = "on"
+            elif value is not None:
+                data[bf.html_name] = value
+    return data
+
+
 @time_machine.travel(PAST, tick=False)
 def test_admin_copies_edits_and_versions_a_profile(cast, year_2025):
     client = cast.client("admin")
@@ -221,16 +240,17 @@ def test_admin_copies_edits_and_versions_a_profile(cast, year_2025):
     )
     edit = reverse("assessments:profile_edit", kwargs={"pk": copy.pk})
     rule = copy.rules.get(rule_id="FJ-B1")
-    data = {"study_types": default.options["study_types"], "note": "提高到15次"}
-    for r in copy.rules.all():
-        data[f"r{r.pk}-enabled"] = "on"
-        data[f"r{r.pk}-params"] = __import__("json").dumps(r.params, ensure_ascii=False)
-    data[f"r{rule.pk}-params"] = '{"min": 15'
+    data = {
+        **profile_form_data(client.get(edit)),
+        "study_types": default.options["study_types"],
+        "note": "提高到15次",
+    }
+    data[f"r{rule.pk}-p__min"] = "15次"
     response = client.post(edit, data)
-    assert "FJ-B1 的参数不是有效的 JSON" in response.content.decode()
-    data[f"r{rule.pk}-params"] = '{"min": -1}'
-    assert "应为不小于 0 的数字" in client.post(edit, data).content.decode()
-    data[f"r{rule.pk}-params"] = '{"min": 15}'
+    assert "FJ-B1 全年不少于：" in response.content.decode()
+    data[f"r{rule.pk}-p__min"] = "-1"
+    assert "FJ-B1 全年不少于：" in client.post(edit, data).content.decode()
+    data[f"r{rule.pk}-p__min"] = "15"
     lc = copy.rules.get(rule_id="LC-B2")
     del data[f"r{lc.pk}-enabled"]
     assert client.post(edit, data).status_code == 302

@@ -14,6 +14,8 @@ from attendance.models import (
     AttendanceEntry,
     LeaveRequest,
     MakeUp,
+    SelfStudy,
+    SelfStudyWeekReview,
     SessionAttachment,
     StudyNote,
     StudySession,
@@ -92,7 +94,11 @@ def world(cast):
         session=session, upload=SimpleUploadedFile("记录.pdf", b"%PDF-1.4 test"), by=None
     )
     entry = AttendanceEntry.objects.get(session=session, member=cast.member_a_member)
+    study = SelfStudy.objects.create(
+        member=cast.member_a_member, date=dt.date(2025, 3, 3), hours=1, material="党章"
+    )
     return {
+        "study": study,
         "session": session,
         "upcoming": upcoming,
         "leave": leave,
@@ -121,6 +127,7 @@ def routes(world):
         "attendance:makeup": ({"pk": world["entry"].pk}, OWN_OR_SECRETARY),
         "attendance:my_sessions": ({}, MEMBERS_ONLY),
         "attendance:self_study": ({}, MEMBERS_ONLY),
+        "attendance:self_study_edit": ({"pk": world["study"].pk}, OWN_ONLY),
         "attendance:my_notes": ({}, MEMBERS_ONLY),
         "attendance:note_new": ({}, MEMBERS_ONLY),
         "attendance:my_records": ({}, MEMBERS_ONLY),
@@ -149,6 +156,7 @@ GET_ROUTES = [
     "attendance:makeup",
     "attendance:my_sessions",
     "attendance:self_study",
+    "attendance:self_study_edit",
     "attendance:my_notes",
     "attendance:note_new",
     "attendance:my_records",
@@ -166,6 +174,8 @@ POST_ONLY = {
     "attendance:note_review",
     "attendance:record_confirm",
     "attendance:attachment_upload",
+    "attendance:self_study_delete",
+    "attendance:self_study_week_review",
 }
 # Token-based: anyone holding a fresh code may open it (tested in test_leave_makeup_qr.py).
 PUBLIC = {"attendance:checkin"}
@@ -214,6 +224,13 @@ def test_secretary_of_branch_b_cannot_post_to_branch_a(cast, world):
         ),
         ("attendance:session_edit", {"code": session.code}, {"topic": "篡改"}),
         ("attendance:makeup", {"pk": world["entry"].pk}, {"date": "2025-03-05", "note": "x"}),
+        ("attendance:self_study_delete", {"pk": world["study"].pk}, {}),
+        ("attendance:self_study_edit", {"pk": world["study"].pk}, {"hours": "9"}),
+        (
+            "attendance:self_study_week_review",
+            {"member_no": "A002", "day": "2025-03-03"},
+            {},
+        ),
     ]
     for name, kwargs, data in posts:
         assert client.post(reverse(name, kwargs=kwargs), data).status_code == 404, name
@@ -224,6 +241,8 @@ def test_secretary_of_branch_b_cannot_post_to_branch_a(cast, world):
     assert SessionAttachment.objects.count() == 1
     entry = AttendanceEntry.objects.get(pk=world["entry"].pk)
     assert entry.status == "缺席" and not MakeUp.objects.filter(entry=entry).exists()
+    assert SelfStudy.objects.get(pk=world["study"].pk).hours == 1
+    assert not SelfStudyWeekReview.objects.exists()
 
 
 @time_machine.travel(NOW, tick=False)

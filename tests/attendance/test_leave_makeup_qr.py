@@ -233,6 +233,7 @@ def test_qr_code_is_shown_only_to_the_secretary(cast, qr_session):
     assert cast.client("secretary_b").get(url).status_code == 404
 
 
+@time_machine.travel(dt.datetime(2025, 3, 10, 2, tzinfo=dt.UTC), tick=False)  # dates near "today"
 def test_session_form_validates_times_and_types(cast):
     client = cast.client("secretary_a")
     data = {
@@ -247,7 +248,7 @@ def test_session_form_validates_times_and_types(cast):
     form = client.post(reverse("attendance:session_create"), data).context["form"]
     assert "结束时间必须晚于开始时间" in form.errors["end_time"]
     assert "hours" in form.errors
-    data.update(end_time="16:00", hours="1.5")
+    data.update(end_time="16:30", hours="1.5")
     form = client.post(reverse("attendance:session_create"), data).context["form"]
     assert "党小组会只能由党小组组织" in form.errors["type"]
     assert not StudySession.objects.exists()
@@ -261,6 +262,7 @@ def test_session_form_validates_times_and_types(cast):
     assert StudySession.objects.get().code == "JG-01-01-20250401-1"
 
 
+@time_machine.travel(dt.datetime(2025, 3, 10, 2, tzinfo=dt.UTC), tick=False)  # dates near "today"
 def test_date_of_a_session_with_attendance_cannot_change(cast, session):
     _take(session, {"A001": ("出席", ""), "A002": ("出席", "")}, cast.secretary_a)
     session.refresh_from_db()
