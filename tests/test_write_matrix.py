@@ -34,7 +34,7 @@ from assessments import supervision
 from assessments.models import Exam, RuleProfile
 from assessments.services import profile_copy
 from attendance import services as attendance_services
-from attendance.models import StudySession
+from attendance.models import SelfStudy, StudySession
 from branches.models import Role, RoleKind
 from studyplans import services as plan_services
 from tests.attendance.test_access import (
@@ -305,6 +305,17 @@ WRITES: dict[str, list[Case]] = {
             MEMBERS | {"superuser_linked"},
         )
     ],
+    "attendance:self_study_edit": [
+        c(
+            lambda w: {"pk": w["own_study"].pk},
+            {"date": "2025-02-25", "hours": "1.5", "material": "党章（更正）"},
+            {"member_a"},
+        )
+    ],
+    "attendance:self_study_delete": [c(lambda w: {"pk": w["own_study"].pk}, {}, {"member_a"})],
+    "attendance:self_study_week_review": [
+        c({"member_no": "A002", "day": "2025-02-24"}, {}, BRANCH_A)
+    ],
     "attendance:note_new": [
         c(
             {},
@@ -505,6 +516,9 @@ def w(world, write_cast) -> W:  # noqa: F811 - the fixture imported above
     )
     world["exam"] = Exam.objects.create(
         organization=refreshed(cast.branch_a), title="考试", date=dt.date(2025, 3, 1)
+    )
+    world["own_study"] = SelfStudy.objects.create(
+        member=cast.member_a_member, date=dt.date(2025, 2, 25), hours=2, material="党章"
     )
     world["builtin"] = RuleProfile.objects.get(name="默认", builtin=True)
     world["copy"] = profile_copy(profile=world["builtin"], name="副本", by=cast.admin)
