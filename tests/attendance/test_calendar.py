@@ -156,3 +156,11 @@ def test_query_count_does_not_grow_with_sessions(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(_url(subtree=subtree))
     assert response.context["month_session_count"] == (30 if subtree == "1" else 21)
+
+
+def test_the_calendar_shades_official_holidays_with_no_admin_rows(cast):
+    weeks = cast.client("secretary_a").get(_url()).context["weeks"]
+    cells = {cell.date: cell for week in weeks for cell in week}
+    assert cells[D(2025, 10, 2)].holiday == "国庆节"
+    assert cells[D(2025, 10, 6)].holiday == "中秋节"
+    assert cells[D(2025, 10, 11)].swapped_workday
