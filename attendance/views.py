@@ -49,7 +49,6 @@ from .models import (
     LeaveRequest,
     LeaveStatus,
     MakeUp,
-    NoteStatus,
     RecordStatus,
     SelfStudy,
     SessionAttachment,
@@ -62,8 +61,10 @@ from .selectors import (
     expected_attendees,
     leave_requests_decidable_by,
     member_entries,
+    notes_to_review,
     sessions_editable_by,
     sessions_visible_to,
+    upcoming_sessions_for_member,
 )
 
 
@@ -127,7 +128,9 @@ def session_create(request: HttpRequest) -> HttpResponse:
     if not orgs.exists():
         raise Http404
     form = SessionCreateForm(
-        request.POST or None, organizations=orgs, initial={"organization": request.GET.get("org")}
+        request.POST or None,
+        organizations=orgs,
+        initial={"organization": request.GET.get("org"), "type": request.GET.get("type")},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -622,16 +625,8 @@ def makeup(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def my_sessions(request: HttpRequest) -> HttpResponse:
     member = _own_member(request)
-    today = timezone.localdate()
-    now = timezone.now()
     # Today's sessions that have already ended are no longer "upcoming".
-    upcoming = [
-        s
-        for s in sessions_visible_to(request.user)
-        .filter(date__gte=today)
-        .order_by("date", "start_time")[:30]
-        if s.ends_at > now
-    ][:20]
+    upcoming = list(upcoming_sessions_for_member(request.user, now=timezone.now())[:20])
     leave = {
         lr.session_id: lr for lr in LeaveRequest.objects.filter(member=member, session__in=upcoming)
     }
@@ -818,11 +813,7 @@ def review_inbox(request: HttpRequest) -> HttpResponse:
     if not (scope.is_admin or scope.write_paths):
         raise Http404
     members = members_editable_by(request.user)
-    notes = (
-        StudyNote.objects.filter(status=NoteStatus.SUBMITTED, member__in=members)
-        .select_related("member", "similar_to")
-        .order_by("submitted_at")[:100]
-    )
+    notes = notes_to_review(request.user).select_related("member", "similar_to")[:100]
     records = []
     for kind, (model, _form, label) in RECORD_KINDS.items():
         for record in model.objects.filter(
