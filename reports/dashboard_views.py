@@ -99,7 +99,12 @@ def _dashboard_body(org: Organization, year: int) -> str:
             "chart": chart,
             # The charts' numbers as rows, for the tables that stand beside them.
             "participation_rows": list(
-                zip(chart["months"], chart["participation"], chart["participation_last"], strict=True)
+                zip(
+                    chart["months"],
+                    chart["participation"],
+                    chart["participation_last"],
+                    strict=True,
+                )
             ),
             "type_rows": list(data.sessions_by_type.items()),
             "months": MONTHS,
