@@ -56,6 +56,7 @@ from .models import (
     StudyNote,
     StudySession,
 )
+from .schedule import holiday_name, holidays_between, is_working_day
 from .selectors import (
     central_group_members,
     expected_attendees,
@@ -143,8 +144,22 @@ def session_create(request: HttpRequest) -> HttpResponse:
             _apply_errors(form, exc)
         else:
             messages.success(request, _("已创建活动：%(t)s") % {"t": session.topic})
+            _warn_day_off(request, session.date)
             return redirect(session)
     return render(request, "attendance/session_form.html", {"form": form, "title": _("新建活动")})
+
+
+def _warn_day_off(request: HttpRequest, day: dt.date) -> None:
+    """A session on an official holiday or a weekend is allowed, but said aloud."""
+    holidays = holidays_between(day, day)
+    if is_working_day(day, holidays):
+        return
+    name = holiday_name(holidays.get(day)) or _("周末")
+    messages.warning(
+        request,
+        _("%(d)s 是%(n)s，不是工作日：如需改期，请编辑活动日期。")
+        % {"d": day.isoformat(), "n": name},
+    )
 
 
 @login_required
@@ -166,6 +181,7 @@ def session_edit(request: HttpRequest, code: str) -> HttpResponse:
             _apply_errors(form, exc)
         else:
             messages.success(request, _("已保存"))
+            _warn_day_off(request, session.date)
             return redirect(session)
     return render(
         request,

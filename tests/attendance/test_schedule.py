@@ -479,3 +479,23 @@ def test_an_announced_year_gives_no_warning(cast):
     html = response.content.decode()
     assert "由 2026-10-05（周一）顺延：国庆节" in html
     assert "放假安排尚未公布" not in html
+
+
+@time_machine.travel(dt.datetime(2026, 12, 10, 2, 0, tzinfo=dt.UTC), tick=False)
+def test_a_single_session_on_qingming_2027_is_created_with_a_warning(cast):
+    response = cast.client("secretary_a").post(
+        reverse("attendance:session_create"),
+        {
+            "organization": "JG-01-01",
+            "type": "支委会",
+            "date": "2027-04-05",
+            "start_time": "09:00",
+            "end_time": "11:00",
+            "hours": "2",
+            "topic": "四月支委会",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "2027-04-05 是清明节，不是工作日" in html
+    assert StudySession.objects.filter(date=D(2027, 4, 5)).exists()
