@@ -111,15 +111,23 @@ class Todo:
 
 
 def _weekly_target(member: Member) -> Decimal | None:
-    """The member's weekly self-study minimum from their profile (FJ-M2-like rules)."""
+    """The member's weekly self-study minimum from their profile (the highest that applies)."""
     from assessments.models import Rule
 
     membership = member.current_membership()
     name = membership.organization.effective_profile_name() if membership else DEFAULT_PROFILE_NAME
-    rule = Rule.objects.filter(
-        profile__name=name, kind="self_study_weekly", enabled=True, scope="member"
-    ).first()
-    return Decimal(str(rule.params["min_hours"])) if rule else None
+    # FJ-M2-like rules name it min_hours; 金佛寺镇's 五个一 (JF-M1) weekly_hours.
+    targets = [
+        Decimal(str(rule.params.get("min_hours", rule.params.get("weekly_hours"))))
+        for rule in Rule.objects.filter(
+            profile__name=name,
+            kind__in=["self_study_weekly", "five_ones"],
+            enabled=True,
+            scope="member",
+        )
+        if rule.params.get("min_hours", rule.params.get("weekly_hours")) is not None
+    ]
+    return max(targets, default=None)
 
 
 def todo_for(request: HttpRequest) -> Todo:

@@ -235,3 +235,11 @@ def test_the_home_page_costs_the_same_queries_at_2_and_20_items(
         response = client.get(reverse("home"))
     if who != "reviewer":
         assert response.context["nav_todo"]["total"] >= 20
+
+
+def test_the_weekly_target_follows_the_member_s_profile(cast):
+    from branches.models import Organization
+
+    Organization.objects.filter(pk=cast.branch_a.pk).update(profile_name="金佛寺镇")
+    todo = _home(cast, "member_a").context["todo"]
+    assert todo.week_target == Decimal("5")  # JF-M1 一周学五小时
