@@ -557,5 +557,6 @@ def org_calendar(request: HttpRequest, code: str) -> HttpResponse:
             "next_query": f"?month={following:%Y-%m}{suffix}" if following.year <= MAX_YEAR else "",
             "today_query": f"?month={today:%Y-%m}{suffix}",
             "can_write": scope_for(request.user).can_write_path(organization.path),
+            "unannounced_years": unannounced_years(month, month),
         },
     )

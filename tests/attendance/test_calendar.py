@@ -165,3 +165,11 @@ def test_the_calendar_shades_official_holidays_with_no_admin_rows(cast):
     assert cells[D(2025, 10, 2)].holiday == "国庆节"
     assert cells[D(2025, 10, 6)].holiday == "中秋节"
     assert cells[D(2025, 10, 11)].swapped_workday
+
+
+def test_a_month_of_a_year_not_announced_yet_shows_qingming_and_says_so(cast):
+    response = cast.client("secretary_a").get(_url(month="2027-04"))
+    cells = {cell.date: cell for week in response.context["weeks"] for cell in week}
+    assert cells[D(2027, 4, 5)].holiday == "清明节"
+    assert "2027年的国务院放假安排尚未公布" in response.content.decode()
+    assert "放假安排尚未公布" not in cast.client("secretary_a").get(_url()).content.decode()
