@@ -7,14 +7,27 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from attendance.hooks import WeeklyTarget
 from attendance.models import AttendanceEntry, AttendanceStatus
-from branches.models import Member, Membership, Organization, OrgType
+from branches.models import DEFAULT_PROFILE_NAME, Member, Membership, Organization, OrgType
+from branches.selectors import scope_for
 
-from .engine import MET, NOT_MET, Assessment, MemberResult, OrgResult, assess
-from .models import ExamScore, Rule
+from .engine import (
+    MET,
+    NOT_MET,
+    Assessment,
+    MemberResult,
+    OrgResult,
+    _cadence_missing,
+    _counts_by_month,
+    _load_profiles,
+    assess,
+    periods_to_check,
+)
+from .metrics import Metrics
+from .models import CheckStatus, ExamScore, Rule, SupervisionCheck, VerdictSnapshot
 
 
 def assessment_for(
@@ -251,3 +264,96 @@ def weekly_self_study_target(*, member: Member, day: dt.date) -> WeeklyTarget | 
         if not rule.applies_to and WEEKLY_HOURS_PARAMS[rule.kind] in rule.params
     ]
     return max(targets, key=lambda t: t.hours, default=None)
+
+
+# The home page's to-do list (portal.home): what a secretary or a reviewer has to act on.
+
+
+@dataclass(frozen=True)
+class CadenceDue:
+    """A cadence rule (三会一课 and the like) with no session held yet in the current period."""
+
+    organization: Organization
+    rule_id: str
+    types: tuple[str, ...]
+    period: str  # "12月", "第四季度"
+    # The next session of those types already scheduled in the period, if any.
+    scheduled: dt.date | None
+
+
+def cadence_due(*, roots: list[Organization], today: dt.date) -> list[CadenceDue]:
+    """Per organization of the subtrees, each cadence rule of its profile whose current month
+    or quarter has no session that took place (date ≤ today and roll recorded, RULES.md 2a).
+
+    Reuses the engine's periods and counting; a constant number of queries per root (the
+    tree, its ancestors' profile names, the profiles with their rules, the year's sessions)."""
+    result: list[CadenceDue] = []
+    for root in roots:
+        m = Metrics(root=root, year=today.year, today=today)
+        profiles, _unknown = _load_profiles(set(m.profile_names.values()))
+        for org in m.organizations:
+            profile = profiles.get(m.profile_names[org.pk]) or profiles[DEFAULT_PROFILE_NAME]
+            for rule in profile.rules.all():
+                if not (
+                    rule.enabled
+                    and rule.kind == "cadence"
+                    and org.type in rule.applies_to.get("org_types", [])
+                ):
+                    continue
+                targets = (
+                    [g for g in m.children.get(org.pk, []) if g.type == OrgType.GROUP]
+                    if rule.params.get("target") == "groups"
+                    else [org]
+                )
+                for target in targets:
+                    due = _current_period_due(m, rule, target, today)
+                    if due is not None:
+                        result.append(due)
+    return result
+
+
+def _current_period_due(m: Metrics, rule, org: Organization, today: dt.date) -> CadenceDue | None:
+    p = rule.params
+    types, minimum = set(p["types"]), p.get("min_per_period", 1)
+    _done, current = periods_to_check(m, p.get("period", "month"), org)
+    if current is None:
+        return None
+    sessions = m.sessions_by_org.get(org.pk, [])
+    held = [s for s in sessions if s.date <= today and s.expected > 0]
+    counts = _counts_by_month(held, types, p.get("min_hours_each"))
+    if not _cadence_missing(counts, [current], minimum):
+        return None
+    label, months = current
+    upcoming = [
+        s.date
+        for s in sessions
+        if s.type in types and s.date.month in months and s.expected == 0 and s.date >= today
+    ]
+    return CadenceDue(org, rule.rule_id, tuple(p["types"]), label, min(upcoming, default=None))
+
+
+def findings_to_answer(user) -> QuerySet[SupervisionCheck]:
+    """Supervision checks of the user's branches with findings and no answer yet."""
+    scope = scope_for(user)
+    checks = SupervisionCheck.objects.filter(status=CheckStatus.CHECKED).exclude(findings="")
+    if not scope.is_admin:
+        q = Q(pk__in=[])
+        for path in scope.write_paths:
+            q |= Q(branch__path__startswith=path)
+        checks = checks.filter(q)
+    return checks.select_related("branch", "sample").order_by("rectify_by", "pk")
+
+
+def branches_behind(user, *, year: int) -> QuerySet[VerdictSnapshot]:
+    """Branches the user reviews that need attention (五好 not met or a rule behind pace),
+    from the verdict snapshots the dashboards read."""
+    scope = scope_for(user)
+    snaps = VerdictSnapshot.objects.filter(
+        year=year, at_risk=True, organization__type=OrgType.BRANCH
+    )
+    if not scope.is_admin:
+        q = Q(pk__in=[])
+        for path in scope.review_paths:
+            q |= Q(organization__path__startswith=path)
+        snaps = snaps.filter(q)
+    return snaps.select_related("organization").order_by("organization__path")

@@ -145,6 +145,8 @@ def overview(request: HttpRequest, code: str) -> HttpResponse:
             "at_risk": members_at_risk(assessment),
             "outcome_labels": OUTCOME_LABELS,
             "five_good": sum(1 for r in branches if r.five_good),
+            # 评选 is the reviewer's (selection answers 404 to anyone else): no dead button.
+            "can_select": scope_for(request.user).can_review_path(org.path),
         },
     )
 

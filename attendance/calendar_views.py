@@ -46,6 +46,7 @@ from .schedule import (
     is_working_day,
     monthly_dates,
     months_between,
+    unannounced_years,
 )
 
 MAX_REPEAT_MONTHS = 24
@@ -408,6 +409,9 @@ def session_repeat(request: HttpRequest, code: str) -> HttpResponse:
             "plan": plan,
             "rule_text": form.repeat_rule().describe() if plan else "",
             "new_count": sum(1 for row in plan if not row.exists) if plan else 0,
+            "unannounced_years": unannounced_years(plan[0].item.date, plan[-1].item.date)
+            if plan
+            else [],
             "calendar_url": reverse("attendance:org_calendar", args=[organization.code]),
         },
     )
@@ -556,5 +560,6 @@ def org_calendar(request: HttpRequest, code: str) -> HttpResponse:
             "next_query": f"?month={following:%Y-%m}{suffix}" if following.year <= MAX_YEAR else "",
             "today_query": f"?month={today:%Y-%m}{suffix}",
             "can_write": scope_for(request.user).can_write_path(organization.path),
+            "unannounced_years": unannounced_years(month, month),
         },
     )

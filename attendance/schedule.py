@@ -5,8 +5,9 @@ the first Monday of each month, moved on to the next working day when that day i
 A secretary plans other cadences the same way, so a rule names a day in each month (or in
 the first month of each quarter) and every date that is not a working day is moved on (顺延).
 
-Everything here except `holidays_between` is pure: the holiday table is loaded once for the
-whole range and passed in as a mapping, so a year of dates costs one query.
+Everything here except `holidays_between` is pure: the holidays (China's official arrangement
+plus the administrator's local days off) are loaded once for the whole range and passed in as
+a mapping, so a year of dates costs one query.
 """
 
 from __future__ import annotations
@@ -230,13 +231,25 @@ def monthly_dates(
 
 
 def holidays_between(start: dt.date, end: dt.date) -> dict[dt.date, HolidayLike]:
-    """Holiday rows from `start` to `end` inclusive, by date, in one query."""
+    """Days off and worked weekend days from `start` to `end` inclusive, by date: China's
+    official arrangement (`chinese-calendar`) with the administrator's Holiday rows (local
+    days off, corrections) laid over it. One query."""
     from .models import Holiday
+    from .official_holidays import official_days
 
-    return {h.date: h for h in Holiday.objects.filter(date__gte=start, date__lte=end)}
+    days: dict[dt.date, HolidayLike] = dict(official_days(start, end))
+    days.update({h.date: h for h in Holiday.objects.filter(date__gte=start, date__lte=end)})
+    return days
 
 
 def holidays_for_months(start_month: dt.date, end_month: dt.date) -> dict[dt.date, HolidayLike]:
     """Holidays a plan over these months can touch, including a date moved past the end."""
     last = add_months(month_start(end_month), 1) - dt.timedelta(days=1)
     return holidays_between(month_start(start_month), last + dt.timedelta(days=LOOKAHEAD_DAYS))
+
+
+def unannounced_years(start: dt.date, end: dt.date) -> list[int]:
+    """Years in the range whose official arrangement (放假安排) is not published yet."""
+    from .official_holidays import LAST_ANNOUNCED_YEAR
+
+    return [y for y in range(start.year, end.year + 1) if y > LAST_ANNOUNCED_YEAR]

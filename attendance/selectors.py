@@ -27,6 +27,7 @@ from branches.selectors import members_editable_by, members_visible_to, roll_on,
 from .models import (
     AttendanceEntry,
     LeaveRequest,
+    NoteStatus,
     SelfStudy,
     SelfStudyWeekReview,
     SessionType,
@@ -192,17 +193,18 @@ def records_confirmable_by(user: User, model: type) -> QuerySet:
     return _not_own(model.objects.filter(member__in=members_editable_by(user)), user)
 
 
-def _central_group_leader_org_ids(user: User) -> list[int]:
+def _central_group_leader_org_ids(user: User) -> QuerySet[Role] | None:
+    """Organizations where the user leads the 中心组, as a subquery (no query of its own)."""
     scope = scope_for(user)
     if scope.member_id is None:
-        return []
-    return list(
+        return None
+    return (
         Role.objects.current()
         .filter(
             member_id=scope.member_id,
             kind__in=[RoleKind.CENTRAL_GROUP_LEADER, RoleKind.STUDY_SECRETARY],
         )
-        .values_list("organization_id", flat=True)
+        .values("organization_id")
     )
 
 
@@ -220,7 +222,7 @@ def leave_requests_decidable_by(user: User) -> QuerySet[LeaveRequest]:
     for path in scope.write_paths:
         q |= Q(session__organization__path__startswith=path)
     central = _central_group_leader_org_ids(user)
-    if central:
+    if central is not None:
         q |= Q(session__type=SessionType.CENTRAL_GROUP_STUDY, session__organization_id__in=central)
     return qs.filter(q)
 
@@ -362,3 +364,38 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+# The home page's to-do list (portal.home).
+
+
+def sessions_awaiting_roll(user: User, *, now: dt.datetime) -> QuerySet[StudySession]:
+    """Sessions the user may take attendance for that have started and whose roll was never
+    taken: they count for nothing until it is (RULES.md 2a, listed as 未登记考勤)."""
+    local = timezone.localtime(now)
+    started = Q(date__lt=local.date()) | Q(date=local.date(), start_time__lte=local.time())
+    return (
+        sessions_editable_by(user)
+        .filter(started, attendance_taken_at__isnull=True)
+        .order_by("-date", "-start_time")
+    )
+
+
+def upcoming_sessions_for_member(user: User, *, now: dt.datetime) -> QuerySet[StudySession]:
+    """The member's sessions that have not ended yet, soonest first."""
+    local = timezone.localtime(now)
+    not_ended = Q(date__gt=local.date()) | Q(date=local.date(), end_time__gt=local.time())
+    return sessions_visible_to(user).filter(not_ended).order_by("date", "start_time")
+
+
+def notes_to_review(user: User) -> QuerySet[StudyNote]:
+    return StudyNote.objects.filter(
+        status=NoteStatus.SUBMITTED, member__in=members_editable_by(user)
+    ).order_by("submitted_at")
+
+
+def self_study_hours(*, member: Member, first: dt.date, last: dt.date) -> Decimal:
+    total = SelfStudy.objects.filter(member=member, date__range=(first, last)).aggregate(
+        total=Sum("hours")
+    )["total"]
+    return total or Decimal(0)

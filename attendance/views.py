@@ -53,7 +53,6 @@ from .models import (
     LeaveRequest,
     LeaveStatus,
     MakeUp,
-    NoteStatus,
     RecordStatus,
     SelfStudy,
     SessionAttachment,
@@ -62,6 +61,7 @@ from .models import (
     StudySession,
     week_start,
 )
+from .schedule import holiday_name, holidays_between, is_working_day
 from .selectors import (
     central_group_members,
     entries_writable_by,
@@ -70,6 +70,7 @@ from .selectors import (
     member_entries,
     notes_editable_by,
     notes_reviewable_by,
+    notes_to_review,
     notes_visible_to,
     records_confirmable_by,
     self_study_weeks,
@@ -79,6 +80,7 @@ from .selectors import (
     sessions_readable_by,
     sessions_unlockable_by,
     sessions_visible_to,
+    upcoming_sessions_for_member,
 )
 
 
@@ -142,7 +144,9 @@ def session_create(request: HttpRequest) -> HttpResponse:
     if not orgs.exists():
         raise Http404
     form = SessionCreateForm(
-        request.POST or None, organizations=orgs, initial={"organization": request.GET.get("org")}
+        request.POST or None,
+        organizations=orgs,
+        initial={"organization": request.GET.get("org"), "type": request.GET.get("type")},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -155,8 +159,22 @@ def session_create(request: HttpRequest) -> HttpResponse:
             _apply_errors(form, exc)
         else:
             messages.success(request, _("已创建活动：%(t)s") % {"t": session.topic})
+            _warn_day_off(request, session.date)
             return redirect(session)
     return render(request, "attendance/session_form.html", {"form": form, "title": _("新建活动")})
+
+
+def _warn_day_off(request: HttpRequest, day: dt.date) -> None:
+    """A session on an official holiday or a weekend is allowed, but said aloud."""
+    holidays = holidays_between(day, day)
+    if is_working_day(day, holidays):
+        return
+    name = holiday_name(holidays.get(day)) or _("周末")
+    messages.warning(
+        request,
+        _("%(d)s 是%(n)s，不是工作日：如需改期，请编辑活动日期。")
+        % {"d": day.isoformat(), "n": name},
+    )
 
 
 @login_required
@@ -180,6 +198,7 @@ def session_edit(request: HttpRequest, code: str) -> HttpResponse:
             _apply_errors(form, exc)
         else:
             messages.success(request, _("已保存"))
+            _warn_day_off(request, session.date)
             return redirect(session)
     return render(
         request,
@@ -641,16 +660,9 @@ def makeup(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def my_sessions(request: HttpRequest) -> HttpResponse:
     member = _own_member(request)
-    today = timezone.localdate()
-    now = timezone.now()
     # Today's sessions that have already ended are no longer "upcoming".
-    upcoming = [
-        s
-        for s in sessions_visible_to(request.user)
-        .filter(date__gte=today)
-        .order_by("date", "start_time")[:30]
-        if s.ends_at > now
-    ][:20]
+    now = timezone.now()
+    upcoming = list(upcoming_sessions_for_member(request.user, now=now)[:20])
     leave = {
         lr.session_id: lr for lr in LeaveRequest.objects.filter(member=member, session__in=upcoming)
     }
@@ -922,11 +934,7 @@ def review_inbox(request: HttpRequest) -> HttpResponse:
     if not (scope.is_admin or scope.write_paths):
         raise Http404
     members = members_editable_by(request.user)
-    notes = (
-        StudyNote.objects.filter(status=NoteStatus.SUBMITTED, member__in=members)
-        .select_related("member", "similar_to")
-        .order_by("submitted_at")[:100]
-    )
+    notes = notes_to_review(request.user).select_related("member", "similar_to")[:100]
     records = []
     for kind, (model, _form, label) in RECORD_KINDS.items():
         for record in model.objects.filter(

@@ -67,33 +67,6 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 
 @login_required
-def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    scope = scope_for(request.user)
-    member = None
-    if scope.member_id is not None:
-        member = Member.objects.filter(pk=scope.member_id).first()
-    roots = list(
-        Organization.objects.filter(path__in=scope.read_paths).order_by("path")
-        if not scope.is_admin
-        else Organization.objects.get_root_nodes()
-    )
-    counts = member_counts(organizations=roots, day=timezone.localdate())
-    for org in roots:
-        org.member_count = counts.get(org.pk, 0)
-        org.can_write = scope.can_write_path(org.path)
-    return render(
-        request,
-        "branches/home.html",
-        {
-            "member": member,
-            "membership": member.current_membership() if member else None,
-            "roots": roots,
-            "scope": scope,
-        },
-    )
-
-
-@login_required
 def org_tree(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if not scope.is_staff_like:

@@ -4,15 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from branches import views as branch_views
-
 from . import views
 
 admin.site.site_header = "学习园地 管理后台"
 admin.site.site_title = "学习园地"
 
 urlpatterns = [
-    path("", branch_views.home, name="home"),
+    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("ops/status/", views.ops_status, name="ops_status"),

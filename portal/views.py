@@ -12,10 +12,15 @@ from django.contrib.staticfiles import finders
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 
+from branches.models import Member, Organization
+from branches.selectors import member_counts, scope_for
+
 from . import status
+from .home import todo_for
 
 
 @login_not_required
@@ -158,3 +163,32 @@ def duration_text(seconds: float | None) -> str:
     if s < 86400:
         return _("%(h)d小时%(m)02d分") % {"h": s // 3600, "m": s % 3600 // 60}
     return _("%(d)d天%(h)d小时") % {"d": s // 86400, "h": s % 86400 // 3600}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The to-do list of each role (portal.home), then the user's record and organizations."""
+    scope = scope_for(request.user)
+    member = None
+    if scope.member_id is not None:
+        member = Member.objects.filter(pk=scope.member_id).first()
+    roots = list(
+        Organization.objects.filter(path__in=scope.read_paths).order_by("path")
+        if not scope.is_admin
+        else Organization.objects.get_root_nodes()
+    )
+    counts = member_counts(organizations=roots, day=timezone.localdate())
+    for org in roots:
+        org.member_count = counts.get(org.pk, 0)
+        org.can_write = scope.can_write_path(org.path)
+    return render(
+        request,
+        "branches/home.html",
+        {
+            "member": member,
+            "membership": member.current_membership() if member else None,
+            "roots": roots,
+            "scope": scope,
+            "todo": todo_for(request),
+        },
+    )

@@ -99,6 +99,16 @@ def _dashboard_body(org: Organization, year: int) -> str:
             "org": org,
             "year": year,
             "chart": chart,
+            # The charts' numbers as rows, for the tables that stand beside them.
+            "participation_rows": list(
+                zip(
+                    chart["months"],
+                    chart["participation"],
+                    chart["participation_last"],
+                    strict=True,
+                )
+            ),
+            "type_rows": list(data.sessions_by_type.items()),
             "months": MONTHS,
             # At most the heat map's rows (those at risk come first there); the count says
             # how many there are in all.

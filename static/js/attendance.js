@@ -1,17 +1,38 @@
 // Attendance page: show the reason field only where 请假 is chosen without leave
 // approved before the start; disable the submit button so a double click sends one POST.
+//
+// Focus moves into a revealed reason field only after a tap or a click: a keyboard user
+// choosing 请假 with the arrow keys stays in the radio group (the next arrow key must move
+// between statuses, not the text cursor) and reaches the field with Tab.
+var lastPointer = 0;
+var attendanceForm = document.getElementById("attendance-form");
+var reasonText = (attendanceForm && attendanceForm.dataset.reasonLabel) || "";
+document.addEventListener("pointerdown", function () { lastPointer = Date.now(); }, true);
 document.querySelectorAll(".attendance-row").forEach(function (row) {
   var reason = row.querySelector(".reason");
   var approved = row.dataset.leaveOk === "1";
+  if (reason && !reason.id) {
+    // A visible label for the field, not only a placeholder (WCAG 3.3.2).
+    reason.id = "reason-" + (reason.name || "").replace(/^reason-/, "");
+    var label = document.createElement("label");
+    label.className = "form-label small mb-0 mt-1 reason-label";
+    label.htmlFor = reason.id;
+    var name = row.querySelector("strong");
+    label.textContent = reasonText + (name ? "（" + name.textContent + "）" : "");
+    label.classList.toggle("d-none", reason.classList.contains("d-none"));
+    reason.parentNode.insertBefore(label, reason);
+  }
   row.addEventListener("change", function (e) {
     if (!reason || e.target.type !== "radio") return;
-    reason.classList.toggle("d-none", !(e.target.value === "请假" && !approved));
-    if (!reason.classList.contains("d-none")) reason.focus();
+    var show = e.target.value === "请假" && !approved;
+    reason.classList.toggle("d-none", !show);
+    var label = row.querySelector(".reason-label");
+    if (label) label.classList.toggle("d-none", !show);
+    if (show && Date.now() - lastPointer < 1000) reason.focus();
   });
 });
-var form = document.getElementById("attendance-form");
-if (form) {
-  form.addEventListener("submit", function () {
-    form.querySelector("button[type=submit]").disabled = true;
+if (attendanceForm) {
+  attendanceForm.addEventListener("submit", function () {
+    attendanceForm.querySelector("button[type=submit]").disabled = true;
   });
 }

@@ -40,3 +40,14 @@
     series: [{ type: "bar", data: d.type_counts, label: { show: true, position: "right" } }]
   });
 })();
+
+// Heat-map cells: tap, click, Enter or Space shows what is missing (not only a title tooltip).
+document.addEventListener("click", function (e) {
+  var cell = e.target.closest && e.target.closest(".heat-cell");
+  if (!cell) return;
+  var detail = document.getElementById(cell.getAttribute("aria-controls"));
+  if (!detail) return;
+  var open = cell.getAttribute("aria-expanded") === "true";
+  cell.setAttribute("aria-expanded", open ? "false" : "true");
+  detail.hidden = open;
+});

@@ -146,7 +146,8 @@ def test_query_count_does_not_grow_with_sessions(
     client = cast.client("secretary_a")
     for day in (6, 9, 10):
         _session(cast.branch_a, D(2025, 10, day), f"学习{day}")
-    with django_assert_max_num_queries(8) as few:
+    # 8 for the page, 1 for the navigation's to-do counts (all kinds in one query).
+    with django_assert_max_num_queries(9) as few:
         response = client.get(_url(subtree=subtree))
     assert response.context["month_session_count"] == 3
     for n in range(27):
@@ -156,3 +157,19 @@ def test_query_count_does_not_grow_with_sessions(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(_url(subtree=subtree))
     assert response.context["month_session_count"] == (30 if subtree == "1" else 21)
+
+
+def test_the_calendar_shades_official_holidays_with_no_admin_rows(cast):
+    weeks = cast.client("secretary_a").get(_url()).context["weeks"]
+    cells = {cell.date: cell for week in weeks for cell in week}
+    assert cells[D(2025, 10, 2)].holiday == "国庆节"
+    assert cells[D(2025, 10, 6)].holiday == "中秋节"
+    assert cells[D(2025, 10, 11)].swapped_workday
+
+
+def test_a_month_of_a_year_not_announced_yet_shows_qingming_and_says_so(cast):
+    response = cast.client("secretary_a").get(_url(month="2027-04"))
+    cells = {cell.date: cell for week in response.context["weeks"] for cell in week}
+    assert cells[D(2027, 4, 5)].holiday == "清明节"
+    assert "2027年的国务院放假安排尚未公布" in response.content.decode()
+    assert "放假安排尚未公布" not in cast.client("secretary_a").get(_url()).content.decode()

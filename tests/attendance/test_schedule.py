@@ -437,3 +437,65 @@ def test_the_admin_pages_of_the_records_open(cast):
         "trainingrecord", "publication", "fieldresearch", "talk",
     ):  # fmt: skip
         assert client.get(reverse(f"admin:attendance_{model}_changelist")).status_code == 200, model
+
+
+# --- China's official arrangement (chinese-calendar), with no admin rows at all ----------
+
+
+@time_machine.travel(dt.datetime(2026, 12, 10, 2, 0, tzinfo=dt.UTC), tick=False)
+def test_qingming_2027_moves_a_first_monday_committee_meeting_and_warns(cast):
+    response = cast.client("secretary_a").post(
+        _url(), _data(type="支委会", start_month="2027-03", end_month="2027-05")
+    )
+    plan = {row.item.planned: row.item for row in response.context["plan"]}
+    assert plan[D(2027, 4, 5)].date == D(2027, 4, 6)
+    assert plan[D(2027, 4, 5)].reasons == ("清明节",)
+    html = response.content.decode()
+    assert "由 2027-04-05（周一）顺延：清明节" in html
+    # 2027's notice is not out yet: the secretary is told which days were assumed.
+    assert "2027年的国务院放假安排尚未公布" in html
+
+
+def test_official_days_off_and_worked_weekends_come_without_admin_rows(db):
+    table = holidays_between(D(2026, 9, 1), D(2026, 10, 31))
+    assert not is_working_day(D(2026, 10, 5), table)  # Monday in 国庆节
+    assert next_working_day(D(2026, 10, 5), table) == D(2026, 10, 8)
+    assert is_working_day(D(2026, 9, 20), table)  # Sunday worked in lieu (调休)
+    assert is_working_day(D(2026, 10, 12), table)
+
+
+def test_a_local_day_off_from_the_admin_list_still_applies(db):
+    Holiday.objects.create(date=D(2026, 11, 2), name="本单位运动会")
+    table = holidays_between(D(2026, 11, 1), D(2026, 11, 30))
+    assert next_working_day(D(2026, 11, 2), table) == D(2026, 11, 3)
+    assert table[D(2026, 11, 2)].name == "本单位运动会"
+
+
+@time_machine.travel(dt.datetime(2026, 9, 10, 2, 0, tzinfo=dt.UTC), tick=False)
+def test_an_announced_year_gives_no_warning(cast):
+    response = cast.client("secretary_a").post(
+        _url(), _data(start_month="2026-10", end_month="2026-11")
+    )
+    html = response.content.decode()
+    assert "由 2026-10-05（周一）顺延：国庆节" in html
+    assert "放假安排尚未公布" not in html
+
+
+@time_machine.travel(dt.datetime(2026, 12, 10, 2, 0, tzinfo=dt.UTC), tick=False)
+def test_a_single_session_on_qingming_2027_is_created_with_a_warning(cast):
+    response = cast.client("secretary_a").post(
+        reverse("attendance:session_create"),
+        {
+            "organization": "JG-01-01",
+            "type": "支委会",
+            "date": "2027-04-05",
+            "start_time": "09:00",
+            "end_time": "11:00",
+            "hours": "2",
+            "topic": "四月支委会",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "2027-04-05 是清明节，不是工作日" in html
+    assert StudySession.objects.filter(date=D(2027, 4, 5)).exists()

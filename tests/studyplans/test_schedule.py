@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from attendance.models import Holiday, StudySession
+from attendance.schedule import holidays_between, is_working_day
 from studyplans import services
 from studyplans.models import PlanEvent, PlannedSession
 from tests.conftest import refreshed
@@ -45,7 +46,9 @@ def test_scheduling_creates_exactly_the_planned_sessions_once(cast):
         assert (s.type, s.date.year, s.date.month) == (planned.type, YEAR, planned.month)
         assert (s.topic, s.hours) == (planned.topic, planned.hours)
         assert (s.start_time, s.end_time) == (dt.time(14, 30), dt.time(16, 30))
-        assert s.date.weekday() < 5
+        # A working day of China's official arrangement: 4 January 2026 is a Sunday worked
+        # in lieu of 元旦 (调休上班), so January's 支委会 falls on it.
+        assert is_working_day(s.date, holidays_between(s.date, s.date))
         assert s.created_by == cast.secretary_a
     # March: the first working day (2 March 2026 is a Monday) for both types.
     march = [s for s in sessions if s.date.month == 3]
@@ -67,8 +70,8 @@ def test_holidays_and_same_type_sessions_move_the_date_on(cast):
     Holiday.objects.create(date=dt.date(2026, 1, 2), name="元旦")
     plan = _submitted(cast, sessions_of(("集中学习", [1, 1])))
     result = services.plan_schedule(plan=plan, by=cast.secretary_a)
-    # 1–2 January are days off, 3–4 a weekend: Monday the 5th, then Tuesday the 6th.
-    assert sorted(s.date for s in result.created) == [dt.date(2026, 1, 5), dt.date(2026, 1, 6)]
+    # 1–3 January are days off; Sunday the 4th is worked in lieu (官方调休), then Monday.
+    assert sorted(s.date for s in result.created) == [dt.date(2026, 1, 4), dt.date(2026, 1, 5)]
 
 
 @time_machine.travel(NOW, tick=False)
@@ -86,7 +89,8 @@ def test_a_session_already_held_in_that_month_is_linked_not_duplicated(cast):
 def test_months_already_over_are_not_scheduled_and_today_is_not_used(cast):
     plan = _submitted(cast, sessions_of(("支委会", [3, 4, 5])))
     result = services.plan_schedule(plan=plan, by=cast.secretary_a)
-    assert [s.date for s in result.created] == [dt.date(2026, 4, 16), dt.date(2026, 5, 1)]
+    # 1–5 May 2026 are 劳动节 days off in the official arrangement.
+    assert [s.date for s in result.created] == [dt.date(2026, 4, 16), dt.date(2026, 5, 6)]
     assert [(p.month, why) for p, why in result.skipped] == [(3, "3月已无可安排的工作日")]
     assert PlannedSession.objects.get(plan=plan, month=3).session is None
 
