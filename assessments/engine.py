@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from attendance.selectors import average_rate, session_rate
 from branches.models import DEFAULT_PROFILE_NAME, Organization, OrgType
 
 from .metrics import MemberInfo, Metrics, quarter_of
@@ -50,6 +51,15 @@ class Verdict:
     consequences: list[str] = field(default_factory=list)
     # Numbers for sorting, scoring and the JSON document.
     number: float | None = None
+    # The numbers and codes the presenter and `assess --json` read (RULES.md 2a): the
+    # measured value, the threshold it is compared with, the missing periods as YYYY-MM /
+    # YYYY-Qn / YYYY-Hn.
+    value_number: float | None = None
+    threshold_number: float | None = None
+    missing_periods: list[str] = field(default_factory=list)
+    sessions: int | None = None
+    kind: str = ""
+    params: dict = field(default_factory=dict)
 
     @property
     def outcome_label(self) -> str:
@@ -94,8 +104,13 @@ def _verdict(rule: Rule, outcome: str, **kwargs: Any) -> Verdict:
         quote=rule.quote,
         source=rule.source,
         consequences=list(rule.consequences),
+        kind=rule.kind,
+        params=rule.params,
         **kwargs,
     )
+
+
+NO_SESSION = "本年度没有已举行并登记考勤的集体学习活动，无从计算，按未达标处理"
 
 
 def _na(rule: Rule, reason: str) -> Verdict:
@@ -105,6 +120,8 @@ def _na(rule: Rule, reason: str) -> Verdict:
 def _pace(rule: Rule, amount: float, minimum: float, ctx: Context, **kwargs: Any) -> Verdict:
     """A count that must reach a yearly minimum: met, or not yet with a forecast from the pace."""
     m = ctx.metrics
+    kwargs.setdefault("value_number", float(amount))
+    kwargs.setdefault("threshold_number", float(minimum))
     if amount >= minimum:
         return _verdict(rule, MET, number=amount, **kwargs)
     forecast = None
@@ -131,6 +148,16 @@ PERIOD_LABELS = {
     "half_year": [("上半年", set(range(1, 7))), ("下半年", set(range(7, 13)))],
 }
 PERIOD_NAMES = {"month": "每月", "quarter": "每季度", "half_year": "每半年", "year": "每年"}
+
+
+def period_code(year: int, months: set[int]) -> str:
+    """YYYY-MM for a month, YYYY-Qn for a quarter, YYYY-Hn for a half-year."""
+    first = min(months)
+    if len(months) == 1:
+        return f"{year}-{first:02d}"
+    if len(months) == 3:
+        return f"{year}-Q{quarter_of(first)}"
+    return f"{year}-H{1 if first <= 6 else 2}"
 
 
 def _period_bounds(year: int, months: set[int]) -> tuple[dt.date, dt.date]:
@@ -238,7 +265,7 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     missing = _cadence_missing(counts, done, minimum)
     at_risk = bool(current and _cadence_missing(counts, [current], minimum))
     held = sum(counts.values())
-    verdict = _cadence_verdict(rule, m, missing, at_risk, threshold, f"共 {held} 次")
+    verdict = _cadence_verdict(rule, m, missing, at_risk, threshold, f"共 {held} 次", held=held)
     extra = []
     if p.get("min_total") and held < p["min_total"]:
         extra.append(f"全年 {held} 次，少于 {p['min_total']} 次")
@@ -261,9 +288,35 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     return verdict
 
 
+LABEL_MONTHS = {label: months for labels in PERIOD_LABELS.values() for label, months in labels}
+
+
+def _missing_codes(year: int, missing: list[str]) -> list[str]:
+    """The period codes of missing labels ("3月", "党小组一：第二季度"), once each."""
+    codes: list[str] = []
+    for label in missing:
+        months = LABEL_MONTHS.get(label.rsplit("：", 1)[-1])
+        code = period_code(year, months) if months else None
+        if code and code not in codes:
+            codes.append(code)
+    return sorted(codes)
+
+
 def _cadence_verdict(
-    rule: Rule, m: Metrics, missing: list[str], at_risk: bool, threshold: str, value: str
+    rule: Rule,
+    m: Metrics,
+    missing: list[str],
+    at_risk: bool,
+    threshold: str,
+    value: str,
+    *,
+    held: int | None = None,
 ) -> Verdict:
+    numbers = {
+        "value_number": held,
+        "threshold_number": rule.params.get("min_per_period", 1),
+        "missing_periods": _missing_codes(m.year, missing),
+    }
     if missing:
         return _verdict(
             rule,
@@ -273,13 +326,29 @@ def _cadence_verdict(
             missing=missing,
             detail="缺少：" + "、".join(missing),
             number=-len(missing),
+            **numbers,
         )
     forecast = (AT_RISK if at_risk else ON_TRACK) if m.current_year else None
-    return _verdict(rule, MET, value=value, threshold=threshold, forecast=forecast, number=0)
+    return _verdict(
+        rule, MET, value=value, threshold=threshold, forecast=forecast, number=0, **numbers
+    )
 
 
-def session_rates(sessions, study_types: frozenset[str], options: dict) -> tuple[float | None, int]:
-    """The branch average participation of RULES.md section 2 and the number of sessions."""
+def session_participation(s, options: dict) -> float | None:
+    """The participation of one held session under a profile's options (RULES.md section 2)."""
+    return session_rate(
+        expected=s.expected,
+        attended=s.attended,
+        excused=s.excused,
+        exclude_excused=options.get("exclude_excused", False),
+    )
+
+
+def participation(sessions, study_types: frozenset[str], options: dict) -> tuple[float | None, int]:
+    """The one profile-aware definition of an organization's average participation and its
+    study-session count: the engine, the summary, the dashboard statistics, the session
+    list, the archive and the exports all read it. `sessions` are held sessions
+    (Metrics.sessions); the count is of study sessions with somebody expected."""
     exclude_excused = options.get("exclude_excused", False)
     rows = []
     for s in sessions:
@@ -288,27 +357,41 @@ def session_rates(sessions, study_types: frozenset[str], options: dict) -> tuple
         expected = s.expected - (s.excused if exclude_excused else 0)
         if expected > 0:
             rows.append((s.attended, expected))
-    if not rows:
-        return None, 0
-    if options.get("pooled_average"):
-        return sum(a for a, _ in rows) / sum(e for _, e in rows), len(rows)
-    return sum(a / e for a, e in rows) / len(rows), len(rows)
+    return average_rate(rows, pooled=bool(options.get("pooled_average"))), len(rows)
+
+
+# The name used before participation() was the one definition.
+session_rates = participation
 
 
 @evaluator("avg_participation")
 def avg_participation(rule: Rule, org: Organization, ctx: Context) -> Verdict:
-    rate, n = session_rates(
+    rate, n = participation(
         ctx.metrics.sessions_by_org.get(org.pk, []), ctx.study_types, ctx.options
     )
     minimum = rule.params["min"]
-    threshold = f"≥ {minimum:.0%}"
     if rate is None:
-        return _na(rule, "本年度尚未登记集体学习考勤")
-    value = f"{rate:.2%}（{n} 次活动的平均）"
+        # No evidence is no pass (RULES.md 2a): a blocking rule without sessions is not met.
+        return _verdict(
+            rule,
+            NOT_MET,
+            detail=NO_SESSION,
+            threshold_number=minimum,
+            value_number=None,
+            forecast=AT_RISK if ctx.metrics.current_year else None,
+        )
     # Compare on rounded values so that 80.00% reads as met on the page and in the JSON.
     outcome = MET if round(rate, 4) >= minimum else NOT_MET
     forecast = (ON_TRACK if outcome == MET else AT_RISK) if ctx.metrics.current_year else None
-    return _verdict(rule, outcome, value=value, threshold=threshold, number=rate, forecast=forecast)
+    return _verdict(
+        rule,
+        outcome,
+        number=rate,
+        forecast=forecast,
+        value_number=round(rate, 4),
+        threshold_number=minimum,
+        sessions=n,
+    )
 
 
 @evaluator("makeup_coverage")
@@ -552,6 +635,9 @@ def _member_matches(member: MemberInfo, when: dict) -> bool:
 @evaluator("unexcused_absences")
 def unexcused_absences(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     counts = ctx.metrics.entry_counts(ctx.study_types).get(member.id, {})
+    if not counts.get("expected"):
+        # Expected at no held study session: nothing to judge (RULES.md 2a, 无法评定).
+        return _na(rule, "本年度未被列入任何已举行集体学习的应到名单，无法评定")
     absent, maximum = counts.get("absent", 0), rule.params["max"]
     outcome = MET if absent <= maximum else NOT_MET
     forecast = None
@@ -564,6 +650,20 @@ def unexcused_absences(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
         threshold=f"少于 {maximum + 1} 次（{maximum + 1} 次以上含 {maximum + 1} 次）",
         number=absent,
         forecast=forecast,
+        value_number=absent,
+        # The count that blocks: "5 次以上" includes 5.
+        threshold_number=maximum + 1,
+    )
+
+
+def one_absence_from_losing(verdict: Verdict) -> bool:
+    """A met absence rule whose next 缺席 would block: keyed on the rule kind, so every
+    profile's own id for the rule works (stats.py, selectors.py)."""
+    return (
+        verdict.kind == "unexcused_absences"
+        and verdict.outcome == MET
+        and verdict.value_number is not None
+        and verdict.value_number >= verdict.params.get("max", 4)
     )
 
 
@@ -754,7 +854,13 @@ def attended(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
         f"{PERIOD_NAMES[p['period']]}听 ≥ {p.get('min_per_period', 1)} 次{'或'.join(p['types'])}"
     )
     return _cadence_verdict(
-        rule, ctx.metrics, missing, at_risk, threshold, f"共 {sum(counts.values())} 次"
+        rule,
+        ctx.metrics,
+        missing,
+        at_risk,
+        threshold,
+        f"共 {sum(counts.values())} 次",
+        held=sum(counts.values()),
     )
 
 
@@ -962,13 +1068,26 @@ class MemberResult:
     def blocked(self, consequence: str) -> list[Verdict]:
         return [v for v in self.verdicts if v.outcome == NOT_MET and consequence in v.consequences]
 
-    @property
-    def excellent_eligible(self) -> bool:
-        return not self.blocked("blocks_excellent")
+    def _eligible(self, consequence: str) -> bool | None:
+        """False when a rule with the consequence is not met; None (无法评定) when the member
+        was expected at no held study session of the year (RULES.md 2a); else True."""
+        if self.blocked(consequence):
+            return False
+        return None if not self.attendance.get("expected") else True
 
     @property
-    def advanced_eligible(self) -> bool:
-        return not self.blocked("blocks_advanced_member")
+    def excellent_eligible(self) -> bool | None:
+        return self._eligible("blocks_excellent")
+
+    @property
+    def advanced_eligible(self) -> bool | None:
+        return self._eligible("blocks_advanced_member")
+
+    @property
+    def one_absence_from_losing_excellent(self) -> bool:
+        return bool(self.excellent_eligible) and any(
+            one_absence_from_losing(v) for v in self.verdicts
+        )
 
     @property
     def counts(self) -> dict[str, int]:
@@ -1064,7 +1183,7 @@ def _assess(*, root: Organization, year: int, today: dt.date | None, members: bo
             for r in org_rules
             if org.type in r.applies_to.get("org_types", [])
         ]
-        rate, n = session_rates(m.sessions_by_org.get(org.pk, []), ctx.study_types, profile.options)
+        rate, n = participation(m.sessions_by_org.get(org.pk, []), ctx.study_types, profile.options)
         org_results.append(OrgResult(org, profile.name, profile.version, verdicts, n, rate))
 
     member_results = []
@@ -1098,7 +1217,31 @@ def as_json(assessment: Assessment) -> dict:
         return _as_json(assessment)
 
 
+def _number(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    value = round(float(value), 4)
+    return int(value) if value.is_integer() else value
+
+
+def rule_json(v: Verdict) -> dict:
+    """One rule of the JSON document: outcome and, where they apply, value, threshold and
+    the missing periods (RULES.md 2a)."""
+    doc: dict[str, Any] = {"outcome": v.outcome}
+    if v.outcome != NA or v.value_number is not None:
+        if v.value_number is not None:
+            doc["value"] = _number(v.value_number)
+        if v.threshold_number is not None:
+            doc["threshold"] = _number(v.threshold_number)
+    if v.missing_periods:
+        doc["missing"] = list(v.missing_periods)
+    return doc
+
+
 def _as_json(assessment: Assessment) -> dict:
+    unrecorded: dict[int, list[str]] = {}
+    for _pk, code, org_id, _type, _day in assessment.metrics.unrecorded:
+        unrecorded.setdefault(org_id, []).append(code)
     return {
         "year": assessment.year,
         "organizations": [
@@ -1114,8 +1257,9 @@ def _as_json(assessment: Assessment) -> dict:
                 else round(r.avg_participation, 4),
                 "five_good": r.five_good,
                 "advanced_eligible": r.advanced_eligible,
-                "rules": {v.rule_id: v.outcome for v in r.verdicts},
+                "rules": {v.rule_id: rule_json(v) for v in r.verdicts},
                 "forecast": {v.rule_id: v.forecast for v in r.verdicts if v.forecast},
+                "unrecorded_sessions": unrecorded.get(r.organization.pk, []),
             }
             for r in assessment.organizations
         ],
@@ -1128,7 +1272,7 @@ def _as_json(assessment: Assessment) -> dict:
                 "unexcused_absences": r.unexcused_absences,
                 "excellent_eligible": r.excellent_eligible,
                 "advanced_eligible": r.advanced_eligible,
-                "rules": {v.rule_id: v.outcome for v in r.verdicts},
+                "rules": {v.rule_id: rule_json(v) for v in r.verdicts},
                 "forecast": {v.rule_id: v.forecast for v in r.verdicts if v.forecast},
             }
             for r in assessment.members

@@ -32,6 +32,7 @@ from attendance.models import (
     Talk,
     TrainingRecord,
 )
+from attendance.selectors import held_q, unrecorded_q
 from branches.models import DEFAULT_PROFILE_NAME, Membership, Organization, OrgType, Role
 
 from .models import ExamScore
@@ -139,6 +140,7 @@ class Metrics:
     def sessions(self) -> list[SessionRow]:
         rows = (
             StudySession.objects.filter(
+                self.held(),
                 organization__path__startswith=self.root.path,
                 date__range=(self.first_day, self.last_day),
             )
@@ -164,6 +166,24 @@ class Metrics:
         )
         return [SessionRow(*r) for r in rows]
 
+    def held(self, prefix: str = "") -> Q:
+        """Only sessions that took place count (RULES.md 2a), as of the assessment's today."""
+        return held_q(today=self.today, prefix=prefix)
+
+    @cached_property
+    def unrecorded(self) -> list[tuple[int, str, int, str, dt.date]]:
+        """(id, code, organization, type, date) of the subtree's sessions of the year whose
+        day has come but whose roll was never saved: 未登记考勤, counted nowhere."""
+        return list(
+            StudySession.objects.filter(
+                unrecorded_q(today=self.today),
+                organization__path__startswith=self.root.path,
+                date__range=(self.first_day, self.last_day),
+            )
+            .order_by("date", "start_time")
+            .values_list("id", "code", "organization_id", "type", "date")
+        )
+
     @cached_property
     def sessions_by_org(self) -> dict[int, list[SessionRow]]:
         result: dict[int, list[SessionRow]] = defaultdict(list)
@@ -181,6 +201,7 @@ class Metrics:
         """(organization, session type, status) -> (entries, entries with a 补课)."""
         rows = (
             AttendanceEntry.objects.filter(
+                self.held("session__"),
                 session__organization__path__startswith=self.root.path,
                 session__date__range=(self.first_day, self.last_day),
                 status__in=[AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT],
@@ -264,7 +285,9 @@ class Metrics:
 
     def _member_entries(self):
         return AttendanceEntry.objects.filter(
-            self.of_members(), session__date__range=(self.first_day, self.last_day)
+            self.held("session__"),
+            self.of_members(),
+            session__date__range=(self.first_day, self.last_day),
         )
 
     def entry_counts(self, study_types: frozenset[str]) -> dict[int, dict[str, int]]:
@@ -383,7 +406,7 @@ class Metrics:
             if kind == "中心发言" and session_id:
                 named.add((member_id, session_id))
         speeches = StudySession.central_speakers.through.objects.filter(
-            self.of_members(), studysession__date__year=self.year
+            self.held("studysession__"), self.of_members(), studysession__date__year=self.year
         ).values_list("member_id", "studysession_id", "studysession__date")
         for member_id, session_id, day in speeches:
             if (member_id, session_id) not in named:
@@ -517,6 +540,13 @@ class Metrics:
             for pk in self._subtree_ids.get(org.path, ())
             if self.org_by_id[pk].type == OrgType.BRANCH
         )
+
+    def members_on_roll(self, org: Organization) -> int:
+        """The one member count of an organization: members on a roll of its subtree at the
+        end of the period assessed (today in the current year). A member who moved to
+        another branch counts there, in the branch's own summary and in its superior's
+        roll-up alike."""
+        return sum(1 for m in self.members_of(org) if m.enrolled_at_end)
 
     def members_of(self, org: Organization) -> list[MemberInfo]:
         by_org = self._members_by_org

@@ -6,11 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from attendance.models import AttendanceEntry, AttendanceStatus
-from branches.models import Member, Membership, Organization, OrgType
+from branches.models import DEFAULT_PROFILE_NAME, Member, Membership, Organization, OrgType
 
 from .engine import MET, NOT_MET, Assessment, MemberResult, OrgResult, assess
+from .models import RuleProfile
 
 
 def assessment_for(
@@ -99,24 +101,20 @@ def rank_members(assessment: Assessment) -> list[Ranked]:
 
 
 def members_at_risk(assessment: Assessment) -> list[MemberResult]:
-    """Still eligible for 优秀 but one absence away from losing it (4 unexcused absences)."""
-    result = []
-    for r in assessment.members:
-        verdict = next((v for v in r.verdicts if v.rule_id == "FJ-M1"), None)
-        if (
-            verdict is not None
-            and verdict.outcome == MET
-            and r.excellent_eligible
-            and verdict.number is not None
-        ):
-            maximum = next(
-                (
-                    rule.params["max"]
-                    for rule in assessment.profiles[r.profile].rules.all()
-                    if rule.rule_id == "FJ-M1"
-                ),
-                4,
-            )
-            if verdict.number >= maximum:
-                result.append(r)
-    return result
+    """Still eligible for 优秀 but one unexcused absence away from losing it (the rule of
+    kind unexcused_absences, whatever its id in the profile)."""
+    return [r for r in assessment.members if r.one_absence_from_losing_excellent]
+
+
+def participation_options_by_org(root: Organization) -> dict[int, dict]:
+    """The profile options of every organization of the subtree (inherited down the tree):
+    what the session list and the archive need to show the rate the verdicts use."""
+    from .metrics import Metrics
+
+    names = Metrics(root=root, year=timezone.localdate().year).profile_names
+    options = {
+        p.name: p.options
+        for p in RuleProfile.objects.filter(name__in=set(names.values()) | {DEFAULT_PROFILE_NAME})
+    }
+    default = options.get(DEFAULT_PROFILE_NAME, {})
+    return {pk: options.get(name, default) for pk, name in names.items()}

@@ -195,7 +195,11 @@ def _members(ws: Worksheet, data: SummaryData) -> None:
             m.notes,
             m.note_words,
             m.exam_average,
-            _("是") if m.excellent_eligible else _("否"),
+            _("无法评定")
+            if m.excellent_eligible is None
+            else _("是")
+            if m.excellent_eligible
+            else _("否"),
             "、".join(m.not_met),
         ]
         for m in data.members

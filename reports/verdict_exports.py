@@ -67,7 +67,7 @@ def org_verdicts_xlsx(request: HttpRequest, code: str) -> HttpResponse:
             m.unexcused_absences,
             m.attendance.get("expected", 0),
             m.attendance.get("attended", 0),
-            "是" if m.excellent_eligible else "否",
+            "无法评定" if m.excellent_eligible is None else "是" if m.excellent_eligible else "否",
             " ".join(v.rule_id for v in m.verdicts if v.outcome == "not_met"),
         ]
         for m in a.members
