@@ -60,6 +60,8 @@ class Verdict:
     sessions: int | None = None
     kind: str = ""
     params: dict = field(default_factory=dict)
+    # Secondary numbers of a rule with two conditions (held sessions and their 学时).
+    extra: dict = field(default_factory=dict)
 
     @property
     def outcome_label(self) -> str:
@@ -216,6 +218,7 @@ def session_count(rule: Rule, org: Organization, ctx: Context) -> Verdict:
         verdict = _pace(
             rule, value, minimum, ctx, value=f"{value} 次，{_fmt(hours)} 学时", threshold=threshold
         )
+        verdict.extra = {"hours": hours}
         if verdict.outcome == MET and hours < Decimal(str(p["min_hours"])):
             verdict.outcome = NOT_MET
             verdict.detail = f"学时不足 {p['min_hours']}"
@@ -266,6 +269,12 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     at_risk = bool(current and _cadence_missing(counts, [current], minimum))
     held = sum(counts.values())
     verdict = _cadence_verdict(rule, m, missing, at_risk, threshold, f"共 {held} 次", held=held)
+    verdict.extra = {
+        "held": held,
+        "hours": sum(
+            (s.hours for s in m.sessions_by_org.get(org.pk, []) if s.type in types), Decimal(0)
+        ),
+    }
     extra = []
     if p.get("min_total") and held < p["min_total"]:
         extra.append(f"全年 {held} 次，少于 {p['min_total']} 次")
