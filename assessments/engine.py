@@ -20,26 +20,18 @@ from typing import Any
 from attendance.selectors import average_rate, session_rate
 from branches.models import DEFAULT_PROFILE_NAME, Organization, OrgType
 
+from . import presenters
 from .metrics import MemberInfo, Metrics, quarter_of
 from .models import Rule, RuleProfile
+from .presenters import AT_RISK, MET, NA, NOT_MET, ON_TRACK
 
-MET, NOT_MET, NA = "met", "not_met", "n/a"
-ON_TRACK, AT_RISK = "on_track", "at_risk"
-OUTCOME_LABELS = {MET: "达标", NOT_MET: "未达标", NA: "不适用"}
-CONSEQUENCE_LABELS = {
-    "not_met": "仅提示",
-    "blocks_five_good": "五好党支部不达标",
-    "blocks_advanced_branch": "不得评先进党支部",
-    "blocks_excellent": "不得评为优秀",
-    "blocks_advanced_member": "不得评先进党员",
-}
 HOURS_PER_DAY = Decimal(8)
 
 
 @dataclass
 class Verdict:
     rule_id: str
-    title: str
+    rule_title: str
     outcome: str
     value: str = ""
     threshold: str = ""
@@ -63,13 +55,22 @@ class Verdict:
     # Secondary numbers of a rule with two conditions (held sessions and their 学时).
     extra: dict = field(default_factory=dict)
 
+    # The words come from the presenter (assessments.presenters), never from here.
+    @property
+    def title(self) -> str:
+        return presenters.title(self)
+
     @property
     def outcome_label(self) -> str:
-        return OUTCOME_LABELS[self.outcome]
+        return presenters.outcome_label(self)
+
+    @property
+    def forecast_label(self) -> str:
+        return presenters.forecast_label(self)
 
     @property
     def consequence_labels(self) -> list[str]:
-        return [CONSEQUENCE_LABELS.get(c, c) for c in self.consequences]
+        return presenters.consequence_labels(self)
 
     @property
     def blocking(self) -> bool:
@@ -101,7 +102,7 @@ def evaluator(kind: str) -> Callable[[Evaluator], Evaluator]:
 def _verdict(rule: Rule, outcome: str, **kwargs: Any) -> Verdict:
     return Verdict(
         rule_id=rule.rule_id,
-        title=rule.title,
+        rule_title=rule.title,
         outcome=outcome,
         quote=rule.quote,
         source=rule.source,

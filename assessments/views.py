@@ -25,7 +25,6 @@ from branches.views import _apply_errors
 from portal.db_router import use_replica
 
 from . import services, supervision
-from .engine import CONSEQUENCE_LABELS, OUTCOME_LABELS
 from .forms import (
     AnswerForm,
     CheckForm,
@@ -45,6 +44,7 @@ from .models import (
     SupervisionReport,
     SupervisionSample,
 )
+from .presenters import CONSEQUENCE_LABELS, OUTCOME_LABELS
 from .selectors import (
     absences,
     assessment_for,

@@ -15,6 +15,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from assessments.presenters import eligibility_label
+
 from .summary import SummaryData
 
 HEADER_FONT = Font(bold=True)
@@ -195,11 +197,7 @@ def _members(ws: Worksheet, data: SummaryData) -> None:
             m.notes,
             m.note_words,
             m.exam_average,
-            _("无法评定")
-            if m.excellent_eligible is None
-            else _("是")
-            if m.excellent_eligible
-            else _("否"),
+            eligibility_label(m.excellent_eligible, _("是"), _("否")),
             "、".join(m.not_met),
         ]
         for m in data.members

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from assessments.engine import OUTCOME_LABELS
+from assessments.presenters import eligibility_label
 from assessments.selectors import absences, assessment_for, enrolment_in_year
 from assessments.views import _sort_key
 from attendance.views import _year
@@ -29,17 +29,16 @@ RULE_HEADERS = [
 
 
 def _rule_rows(verdicts) -> list[list]:
-    forecast = {"on_track": "进度正常", "at_risk": "进度落后"}
     return [
         [
             v.rule_id,
             v.title,
-            OUTCOME_LABELS[v.outcome],
+            v.outcome_label,
             v.value,
             v.threshold,
             v.detail,
             "、".join(v.missing),
-            forecast.get(v.forecast or "", ""),
+            v.forecast_label,
             "、".join(v.consequence_labels),
             v.quote,
         ]
@@ -67,7 +66,7 @@ def org_verdicts_xlsx(request: HttpRequest, code: str) -> HttpResponse:
             m.unexcused_absences,
             m.attendance.get("expected", 0),
             m.attendance.get("attended", 0),
-            "无法评定" if m.excellent_eligible is None else "是" if m.excellent_eligible else "否",
+            eligibility_label(m.excellent_eligible),
             " ".join(v.rule_id for v in m.verdicts if v.outcome == "not_met"),
         ]
         for m in a.members
@@ -106,7 +105,7 @@ def overview_xlsx(request: HttpRequest, code: str) -> HttpResponse:
                 r.study_sessions,
                 None if r.avg_participation is None else round(r.avg_participation, 4),
                 "达标" if r.five_good else "不达标",
-                *[OUTCOME_LABELS[by_id[rid].outcome] if rid in by_id else "" for rid in rule_ids],
+                *[by_id[rid].outcome_label if rid in by_id else "" for rid in rule_ids],
             ]
         )
     return _xlsx(

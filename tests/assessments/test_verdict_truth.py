@@ -275,3 +275,45 @@ def _default():
     from assessments.models import RuleProfile
 
     return RuleProfile.objects.get(name="默认")
+
+
+# A verdict's text does not follow its parameters
+
+
+def test_a_raised_threshold_changes_every_text(cast):
+    from assessments.models import RuleProfile
+
+    held(cast.branch_b, dt.date(2025, 3, 5), {})
+    profile = RuleProfile.objects.get(name="默认")
+    rule = profile.rules.get(rule_id="FJ-B7")
+    rule.params = {**rule.params, "min": 0.85}
+    rule.save()
+    a = assess(root=refreshed(cast.root), year=2025, today=PAST)
+    verdict = next(v for v in a.org("JG-01-02").verdicts if v.rule_id == "FJ-B7")
+    assert verdict.title == "党员平均参与率不低于85%"
+    assert verdict.threshold_number == 0.85
+    page = cast.client("secretary_b").get(
+        reverse("assessments:org_verdicts", kwargs={"code": "JG-01-02"}), {"year": 2025}
+    )
+    html = page.content.decode()
+    assert "不低于85%" in html and "不低于80%" not in html
+
+
+# Forecast contradicts outcome
+
+
+def test_a_minimum_not_reached_yet_but_on_pace_is_not_called_failed(cast):
+    for i, hours in enumerate(["8", "7"]):
+        held(cast.branch_b, dt.date(2025, 3 + i, 5), {}, type="党员教育培训", hours=hours)
+    with time_machine.travel(DEC_2, tick=False):
+        a = assess(root=refreshed(cast.root), year=2025, today=dt.date(2025, 12, 2))
+        verdict = next(v for v in a.member("B002").verdicts if v.rule_id == "LC-T1")
+        assert verdict.value_number == 15 and verdict.outcome == "not_met"
+        assert verdict.forecast == "on_track"
+        assert verdict.outcome_label != "未达标"
+        page = cast.client("secretary_b").get(
+            reverse("assessments:member_verdicts", kwargs={"member_no": "B002"}),
+            {"year": 2025},
+        )
+        row = page.content.decode().split('id="rule-LC-T1"')[1].split("</tr>")[0]
+        assert "进度正常" in row and "未达标" not in row

@@ -5,7 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from assessments.engine import OUTCOME_LABELS, as_json, assess
+from assessments.engine import as_json, assess
+from assessments.presenters import OUTCOME_LABELS
 from branches.models import Organization
 
 
