@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import math
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -678,9 +679,11 @@ def one_absence_from_losing(verdict: Verdict) -> bool:
 
 
 def whole_weeks(intervals: list[tuple[dt.date, dt.date]], year: int) -> int:
-    """Whole ISO weeks of `year` inside the half-open intervals (merged when they touch)."""
-    iso_start = dt.date.fromisocalendar(year, 1, 1)
-    iso_end = dt.date.fromisocalendar(year + 1, 1, 1)  # exclusive
+    """Whole ISO weeks (Monday to Sunday) that lie entirely inside the calendar year and
+    inside the half-open intervals, merged when they touch (RULES.md 2a): a week that
+    starts in December and ends in January belongs to neither year."""
+    iso_start = dt.date(year, 1, 1)
+    iso_end = dt.date(year + 1, 1, 1)  # exclusive
     merged: list[list[dt.date]] = []
     for lo, hi in sorted(intervals):
         if merged and lo <= merged[-1][1]:
@@ -733,6 +736,15 @@ def training_totals(
     return rec_hours + sessions, Decimal(rec_days) + sessions / HOURS_PER_DAY, trainings
 
 
+def prorated_hours(minimum: float, share: float) -> Decimal:
+    """An annual minimum for a member on a roll for `share` of the year, rounded up to the
+    next 0.5 学时 (RULES.md 2a)."""
+    if share >= 1:
+        return Decimal(str(minimum))
+    halves = math.ceil(round(Decimal(str(minimum)) * Decimal(str(share)) * 2, 6))
+    return Decimal(halves) / 2
+
+
 @evaluator("training")
 def training(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     tier = next(
@@ -740,23 +752,27 @@ def training(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     )
     if tier is None:
         return _na(rule, "不适用于该党员")
-    hours, days, _ = training_totals(member, ctx, rule.params.get("records_only", False))
+    hours, _days, _ = training_totals(member, ctx, rule.params.get("records_only", False))
+    per_day = Decimal(str(rule.params.get("hours_per_day", HOURS_PER_DAY)))
+    # Thresholds in days count `hours_per_day` 学时 a day; all are compared in 学时.
+    full = (
+        Decimal(str(tier["min_days"])) * per_day
+        if "min_days" in tier
+        else Decimal(str(tier["min_hours"]))
+    )
+    minimum = prorated_hours(float(full), member.year_share)
+    threshold = f"≥ {_fmt(minimum)} 学时"
     if "min_days" in tier:
-        return _pace(
-            rule,
-            float(days),
-            tier["min_days"],
-            ctx,
-            value=f"{_fmt(days)} 天",
-            threshold=f"≥ {tier['min_days']} 天",
-        )
+        threshold += f"（{tier['min_days']} 天 × {_fmt(per_day)} 学时）"
+    if minimum != full:
+        threshold += f"，按在册 {member.year_share:.0%} 的时间折算"
     return _pace(
         rule,
         float(hours),
-        tier["min_hours"],
+        float(minimum),
         ctx,
         value=f"{_fmt(hours)} 学时",
-        threshold=f"≥ {tier['min_hours']} 学时",
+        threshold=threshold,
     )
 
 
@@ -876,20 +892,26 @@ def attended(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
 
 @evaluator("exams_taken")
 def exams_taken(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
-    if not ctx.metrics.exams_held:
-        return _na(rule, "本年度未组织理论考试")
+    """一季一考: every completed quarter without an exam taken is named, also when no exam
+    was organized at all (no evidence is no pass, RULES.md 2a)."""
     months: dict[int, int] = {}
     for quarter, _ in ctx.metrics.exam_scores.get(member.id, []):
         months[quarter * 3] = months.get(quarter * 3, 0) + 1
     missing, at_risk = _missing_periods(ctx, months, rule.params.get("period", "quarter"), 1)
-    return _cadence_verdict(
+    verdict = _cadence_verdict(
         rule,
         ctx.metrics,
         missing,
         at_risk,
         "每季度参加一次理论考试",
         f"共 {sum(months.values())} 次",
+        held=sum(months.values()),
     )
+    if missing:
+        verdict.detail = "没有参加理论考试的季度：" + "、".join(missing)
+        if not ctx.metrics.exams_held:
+            verdict.detail += "（本年度未组织理论考试）"
+    return verdict
 
 
 def _parts_verdict(
