@@ -211,7 +211,7 @@ def session_count(rule: Rule, org: Organization, ctx: Context) -> Verdict:
         if p.get("organizer") == "subtree"
         else m.sessions_by_org.get(org.pk, [])
     )
-    chosen = [s for s in sessions if s.type in types]
+    chosen = [s for s in sessions if counts_as_held_study(s, types)]
     value, minimum = len(chosen), p["min"]
     threshold = f"≥ {minimum} 次"
     if p.get("min_hours"):
@@ -232,7 +232,11 @@ def session_count(rule: Rule, org: Organization, ctx: Context) -> Verdict:
 def session_hours(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     types = set(rule.params.get("types") or ctx.study_types)
     hours = sum(
-        (s.hours for s in ctx.metrics.sessions_by_org.get(org.pk, []) if s.type in types),
+        (
+            s.hours
+            for s in ctx.metrics.sessions_by_org.get(org.pk, [])
+            if counts_as_held_study(s, types)
+        ),
         Decimal(0),
     )
     minimum = rule.params["min_hours"]
@@ -361,14 +365,21 @@ def participation(sessions, study_types: frozenset[str], options: dict) -> tuple
     list, the archive and the exports all read it. `sessions` are held sessions
     (Metrics.sessions); the count is of study sessions with somebody expected."""
     exclude_excused = options.get("exclude_excused", False)
-    rows = []
+    rows, n = [], 0
     for s in sessions:
-        if s.type not in study_types:
+        if not counts_as_held_study(s, study_types):
             continue
+        n += 1
         expected = s.expected - (s.excused if exclude_excused else 0)
         if expected > 0:
             rows.append((s.attended, expected))
-    return average_rate(rows, pooled=bool(options.get("pooled_average"))), len(rows)
+    return average_rate(rows, pooled=bool(options.get("pooled_average"))), n
+
+
+def counts_as_held_study(s, types) -> bool:
+    """A held session (Metrics.sessions) counts for a count or an average when its type is
+    one of `types` and somebody was expected: a roll saved with nobody on it is no session."""
+    return s.type in types and s.expected > 0
 
 
 # The name used before participation() was the one definition.

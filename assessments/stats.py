@@ -16,7 +16,7 @@ from django.utils import timezone
 from attendance.models import StudySession
 from branches.models import Organization, OrgType
 
-from .engine import assess, gc_paused, session_participation
+from .engine import assess, counts_as_held_study, gc_paused, session_participation
 from .metrics import Metrics
 from .models import MemberSnapshot, MonthStat, RuleProfile, VerdictSnapshot
 
@@ -44,7 +44,7 @@ def refresh_month_stats(*, root: Organization, year: int) -> int:
             )
         stat.sessions_by_type[s.type] = stat.sessions_by_type.get(s.type, 0) + 1
         s_options = options.get(s.organization_id, {})
-        if s.type in (s_options.get("study_types") or ()):
+        if counts_as_held_study(s, s_options.get("study_types") or ()):
             stat.study_sessions += 1
             stat.hours += s.hours
             stat.expected += s.expected
