@@ -255,9 +255,10 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
         groups = [g for g in groups if m.org_existed_in(g, m.first_day, m.as_of)]
         if not groups:
             return _na(rule, "未设立党小组")
-        missing, at_risk, per_group = [], False, []
+        missing, at_risk, per_group, checked = [], False, [], 0
         for g in groups:
             done, current = periods_to_check(m, period, g)
+            checked += len(done)
             counts = _counts_by_month(m.sessions_by_org.get(g.pk, []), types)
             labels = _cadence_missing(counts, done, minimum)
             missing += [f"{g.name}：{label}" for label in labels]
@@ -265,7 +266,9 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
                 per_group.append(f"{g.name} {'、'.join(labels)}")
             if current and _cadence_missing(counts, [current], minimum):
                 at_risk = True
-        verdict = _cadence_verdict(rule, m, missing, at_risk, threshold, f"{len(groups)} 个党小组")
+        verdict = _cadence_verdict(
+            rule, m, missing, at_risk, threshold, f"{len(groups)} 个党小组", checked=checked
+        )
         if per_group:
             verdict.detail = "缺少：" + "；".join(per_group)
         return verdict
@@ -274,7 +277,9 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     missing = _cadence_missing(counts, done, minimum)
     at_risk = bool(current and _cadence_missing(counts, [current], minimum))
     held = sum(counts.values())
-    verdict = _cadence_verdict(rule, m, missing, at_risk, threshold, f"共 {held} 次", held=held)
+    verdict = _cadence_verdict(
+        rule, m, missing, at_risk, threshold, f"共 {held} 次", checked=len(done)
+    )
     verdict.extra = {
         "held": held,
         "hours": sum(
@@ -325,11 +330,14 @@ def _cadence_verdict(
     threshold: str,
     value: str,
     *,
-    held: int | None = None,
+    checked: int | None = None,
 ) -> Verdict:
+    """`checked`: the periods judged (completed ones in which the organization existed); the
+    JSON's value is the periods met and its threshold the periods judged (LEDGER.md:
+    FJ-B5 with 党课 in three quarters of four is value 3, threshold 4)."""
     numbers = {
-        "value_number": held,
-        "threshold_number": rule.params.get("min_per_period", 1),
+        "value_number": None if checked is None else checked - len(missing),
+        "threshold_number": checked,
         "missing_periods": _missing_codes(m.year, missing),
     }
     if missing:
@@ -897,7 +905,7 @@ def attended(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
         at_risk,
         threshold,
         f"共 {sum(counts.values())} 次",
-        held=sum(counts.values()),
+        checked=len(periods_to_check(ctx.metrics, p["period"])[0]),
     )
 
 
@@ -916,7 +924,7 @@ def exams_taken(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
         at_risk,
         "每季度参加一次理论考试",
         f"共 {sum(months.values())} 次",
-        held=sum(months.values()),
+        checked=len(periods_to_check(ctx.metrics, rule.params.get("period", "quarter"))[0]),
     )
     if missing:
         verdict.detail = "没有参加理论考试的季度：" + "、".join(missing)

@@ -63,17 +63,18 @@ class PlannedMetrics:
         self.children: dict[int, list[Organization]] = {}
 
     def _rows(self, planned: list[PlannedSession]) -> list[SessionRow]:
+        # A planned session counts as a held one with its members expected.
         return [
             SessionRow(
-                s.pk or 0,
-                "",
-                self.root.pk,
-                s.type,
-                dt.date(self.year, s.month, 1),
-                s.hours,
-                0,
-                0,
-                0,
+                id=s.pk or 0,
+                code="",
+                organization_id=self.root.pk,
+                type=s.type,
+                date=dt.date(self.year, s.month, 1),
+                hours=s.hours,
+                expected=1,
+                attended=1,
+                excused=0,
             )
             for s in planned
         ]

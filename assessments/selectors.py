@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from attendance.models import AttendanceEntry, AttendanceStatus
+from attendance.selectors import held_q, session_rate
 from branches.models import DEFAULT_PROFILE_NAME, Member, Membership, Organization, OrgType
 
 from .engine import MET, NOT_MET, Assessment, MemberResult, OrgResult, assess
@@ -36,6 +37,7 @@ def absences(*, member: Member, year: int, study_types) -> QuerySet[AttendanceEn
     """The member's unexcused absences on study sessions of the year, with dates (evidence)."""
     return (
         AttendanceEntry.objects.filter(
+            held_q(prefix="session__"),
             member=member,
             status=AttendanceStatus.ABSENT,
             session__date__year=year,
@@ -88,8 +90,13 @@ def rank_members(assessment: Assessment) -> list[Ranked]:
     absences. A member who may not be graded 优秀 or named 先进党员 is not proposed."""
     ranked = []
     for r in assessment.members:
-        expected = r.attendance.get("expected", 0)
-        rate = r.attendance.get("attended", 0) / expected if expected else 0
+        rate = (
+            session_rate(
+                expected=r.attendance.get("expected", 0),
+                attended=r.attendance.get("attended", 0),
+            )
+            or 0
+        )
         score = 60 * _share_met(r.verdicts) + 40 * rate - 5 * r.unexcused_absences
         why = [
             f"{v.rule_id} {v.title}"

@@ -67,6 +67,10 @@ def test_a_scheduled_or_unrecorded_session_counts_for_nothing(cast, capsys):
         )
         html = page.content.decode()
         assert "未登记考勤：1 次活动" in html and "未举行" in html
+        page = cast.client("secretary_b").get(
+            reverse("assessments:org_verdicts", kwargs={"code": "JG-01-02"}), {"year": 2025}
+        )
+        assert forgotten.code in page.content.decode().split('id="unrecorded-sessions"')[1]
 
 
 def test_the_summary_and_fj_b1_agree_on_the_number_held(cast, capsys):
@@ -317,3 +321,24 @@ def test_a_minimum_not_reached_yet_but_on_pace_is_not_called_failed(cast):
         )
         row = page.content.decode().split('id="rule-LC-T1"')[1].split("</tr>")[0]
         assert "进度正常" in row and "未达标" not in row
+
+
+# assess --json in LEDGER.md's shape
+
+
+def test_a_cadence_rule_reads_periods_met_of_periods_judged(cast, capsys):
+    for month in (2, 5, 11):
+        held(cast.branch_b, dt.date(2025, month, 5), {}, type="党课")
+    with time_machine.travel(dt.datetime(2026, 11, 21, 2, 0, tzinfo=dt.UTC), tick=False):
+        doc = _json(capsys)
+    assert _org(doc, "JG-01-02")["rules"]["FJ-B5"] == {
+        "outcome": "not_met",
+        "value": 3,
+        "threshold": 4,
+        "missing": ["2025-Q3"],
+    }
+    assert _member(doc, "B002")["rules"]["FJ-M1"] == {
+        "outcome": "met",
+        "value": 0,
+        "threshold": 5,
+    }
