@@ -342,3 +342,26 @@ def test_a_cadence_rule_reads_periods_met_of_periods_judged(cast, capsys):
         "value": 0,
         "threshold": 5,
     }
+
+
+def test_the_session_list_queries_do_not_grow_with_the_sessions(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = cast.client("secretary_b")
+    url = reverse("attendance:session_list", kwargs={"code": "JG-01-02"})
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, {"year": 2025}).status_code == 200
+        return len(ctx.captured_queries)
+
+    for day in monthly_days(2):
+        held(cast.branch_b, day, {})
+    make_session(refreshed(cast.branch_b), "党课", dt.date(2025, 12, 30))
+    small = count()
+    for day in monthly_days(12)[2:]:
+        held(cast.branch_b, day, {})
+    for month in range(1, 6):
+        make_session(refreshed(cast.branch_b), "党课", dt.date(2025, month, 20))
+    assert count() == small
