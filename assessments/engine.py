@@ -428,12 +428,19 @@ def avg_participation(rule: Rule, org: Organization, ctx: Context) -> Verdict:
 def makeup_coverage(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     statuses = set(rule.params.get("statuses", ["请假"]))
     types = set(rule.params.get("types") or ctx.study_types)
-    total = made = 0
+    total = made = missed = 0
     for (org_id, session_type, status), (n, k) in ctx.metrics.makeup_counts.items():
-        if org_id == org.pk and session_type in types and status in statuses:
-            total, made = total + n, made + k
+        if org_id == org.pk and session_type in types:
+            missed += n
+            if status in statuses:
+                total, made = total + n, made + k
+    if missed == 0:
+        # No 请假 and no 缺席: nothing to make up (RULES.md 2a).
+        return _na(rule, "本年度没有请假或缺席，无需补课")
     if total == 0:
-        return _na(rule, "本年度没有需要补课的记录")
+        return _verdict(
+            rule, MET, value="已补课 0/0", threshold="全部补课", value_number=0, threshold_number=0
+        )
     outcome = MET if made == total else NOT_MET
     return _verdict(
         rule,
@@ -441,6 +448,8 @@ def makeup_coverage(rule: Rule, org: Organization, ctx: Context) -> Verdict:
         value=f"已补课 {made}/{total}",
         threshold="全部补课",
         number=made / total,
+        value_number=made,
+        threshold_number=total,
         detail="" if outcome == MET else f"{total - made} 人次未补课",
     )
 

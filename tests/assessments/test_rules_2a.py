@@ -125,3 +125,17 @@ def test_an_organization_founded_in_july_misses_no_earlier_month(cast):
     Organization.objects.filter(pk=cast.branch_b.pk).update(active_from=dt.date(2025, 6, 1))
     a = assess(root=refreshed(cast.root), year=2025, today=PAST)
     assert verdicts(a.org("JG-01-02"))["LC-B1"].missing_periods == ["2025-06"]
+
+
+def test_lc_b6_is_not_applicable_without_leave_or_absence(cast):
+    _profile(cast.root, "历城区")
+    held(cast.branch_b, dt.date(2025, 3, 5), {})
+    a = assess(root=refreshed(cast.root), year=2025, today=PAST)
+    assert verdicts(a.org("JG-01-02"))["LC-B6"].outcome == "n/a"
+    held(cast.branch_b, dt.date(2025, 4, 5), {cast.member_b_member: "请假"})
+    a = assess(root=refreshed(cast.root), year=2025, today=PAST)
+    verdict = verdicts(a.org("JG-01-02"))["LC-B6"]
+    assert verdict.outcome == "not_met" and (verdict.value_number, verdict.threshold_number) == (
+        0,
+        1,
+    )
