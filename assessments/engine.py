@@ -886,10 +886,30 @@ def field_research(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     )
 
 
+def member_periods(
+    ctx: Context, period: str, member: MemberInfo
+) -> tuple[list[tuple[str, set[int]]], tuple[str, set[int]] | None]:
+    """The periods of a member-scope cadence: those in which the member was on a roll."""
+    m = ctx.metrics
+    done, current = periods_to_check(m, period)
+
+    def on_roll(months: set[int]) -> bool:
+        start, end = _period_bounds(m.year, months)
+        return any(lo <= end and hi > start for lo, hi in member.intervals)
+
+    return [p for p in done if on_roll(p[1])], current if current and on_roll(current[1]) else None
+
+
 def _missing_periods(
-    ctx: Context, counts_by_month: dict[int, int], period: str, minimum: int
+    ctx: Context,
+    counts_by_month: dict[int, int],
+    period: str,
+    minimum: int,
+    member: MemberInfo | None = None,
 ) -> tuple[list[str], bool]:
-    done, current = periods_to_check(ctx.metrics, period)
+    done, current = (
+        member_periods(ctx, period, member) if member else periods_to_check(ctx.metrics, period)
+    )
     missing = _cadence_missing(counts_by_month, done, minimum)
     at_risk = bool(current and _cadence_missing(counts_by_month, [current], minimum))
     return missing, at_risk
@@ -903,7 +923,9 @@ def _attended_months(member: MemberInfo, ctx: Context, types) -> dict[int, int]:
 def attended(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     p = rule.params
     counts = _attended_months(member, ctx, p["types"])
-    missing, at_risk = _missing_periods(ctx, counts, p["period"], p.get("min_per_period", 1))
+    missing, at_risk = _missing_periods(
+        ctx, counts, p["period"], p.get("min_per_period", 1), member
+    )
     threshold = (
         f"{PERIOD_NAMES[p['period']]}听 ≥ {p.get('min_per_period', 1)} 次{'或'.join(p['types'])}"
     )
@@ -914,7 +936,7 @@ def attended(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
         at_risk,
         threshold,
         f"共 {sum(counts.values())} 次",
-        checked=len(periods_to_check(ctx.metrics, p["period"])[0]),
+        checked=len(member_periods(ctx, p["period"], member)[0]),
     )
 
 
@@ -925,7 +947,9 @@ def exams_taken(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     months: dict[int, int] = {}
     for quarter, _ in ctx.metrics.exam_scores.get(member.id, []):
         months[quarter * 3] = months.get(quarter * 3, 0) + 1
-    missing, at_risk = _missing_periods(ctx, months, rule.params.get("period", "quarter"), 1)
+    missing, at_risk = _missing_periods(
+        ctx, months, rule.params.get("period", "quarter"), 1, member
+    )
     verdict = _cadence_verdict(
         rule,
         ctx.metrics,
@@ -933,7 +957,7 @@ def exams_taken(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
         at_risk,
         "每季度参加一次理论考试",
         f"共 {sum(months.values())} 次",
-        checked=len(periods_to_check(ctx.metrics, rule.params.get("period", "quarter"))[0]),
+        checked=len(member_periods(ctx, rule.params.get("period", "quarter"), member)[0]),
     )
     if missing:
         verdict.detail = "没有参加理论考试的季度：" + "、".join(missing)
@@ -979,7 +1003,7 @@ def excellent_member(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     p = rule.params
     rows = ctx.metrics.notes.get(member.id, [])
     reading_missing, _ = _missing_periods(
-        ctx, _kind_months(rows, {"读书笔记"}), "month", p["reading_notes_per_month"]
+        ctx, _kind_months(rows, {"读书笔记"}), "month", p["reading_notes_per_month"], member=member
     )
     pubs = ctx.metrics.publications.get(member.id, 0)
     scores = [float(s) for _, s in ctx.metrics.exam_scores.get(member.id, [])]
@@ -1003,16 +1027,25 @@ def five_ones(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     weekly = float(hours) / weeks if weeks else None
     rows = ctx.metrics.notes.get(member.id, [])
     lectures_missing, _ = _missing_periods(
-        ctx, _attended_months(member, ctx, p["lecture_types"]), "month", p["lectures_per_month"]
+        ctx,
+        _attended_months(member, ctx, p["lecture_types"]),
+        "month",
+        p["lectures_per_month"],
+        member=member,
     )
     reading_missing, _ = _missing_periods(
-        ctx, _kind_months(rows, {"读书笔记"}), "quarter", p["reading_notes_per_quarter"]
+        ctx,
+        _kind_months(rows, {"读书笔记"}),
+        "quarter",
+        p["reading_notes_per_quarter"],
+        member=member,
     )
     reflection_missing, _ = _missing_periods(
         ctx,
         _kind_months(rows, {"心得体会", "理论文章"}),
         "half_year",
         p["reflections_per_half_year"],
+        member=member,
     )
     _, _, trainings = training_totals(member, ctx)
     words = sum(w for _, _, w in rows)
@@ -1043,19 +1076,26 @@ def leader_five(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     rows = ctx.metrics.notes.get(member.id, [])
     words = sum(w for _, _, w in rows)
     reflection_missing, _ = _missing_periods(
-        ctx, _kind_months(rows, {"心得体会", "理论文章"}), "quarter", p["reflections_per_quarter"]
+        ctx,
+        _kind_months(rows, {"心得体会", "理论文章"}),
+        "quarter",
+        p["reflections_per_quarter"],
+        member=member,
     )
     attended_missing, _ = _missing_periods(
         ctx,
         _attended_months(member, ctx, ["党课", "专题讲座"]),
         "quarter",
         p["lectures_attended_per_quarter"],
+        member=member,
     )
     given: dict[int, int] = {}
     for kind, month in ctx.metrics.talks.get(member.id, []):
         if kind == "党课":
             given[month] = given.get(month, 0) + 1
-    given_missing, _ = _missing_periods(ctx, given, "month", p["lectures_given_per_month"])
+    given_missing, _ = _missing_periods(
+        ctx, given, "month", p["lectures_given_per_month"], member=member
+    )
     talks_total = len(ctx.metrics.talks.get(member.id, []))
     year_done = not ctx.metrics.current_year
     parts = [

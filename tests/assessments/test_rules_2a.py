@@ -139,3 +139,12 @@ def test_lc_b6_is_not_applicable_without_leave_or_absence(cast):
         0,
         1,
     )
+
+
+def test_a_member_who_joined_in_july_misses_no_earlier_quarter(cast):
+    _profile(cast.root, "馆陶镇")
+    make_member(cast.branch_b, name="新同志", member_no="T303", start=dt.date(2025, 7, 1))
+    a = assess(root=refreshed(cast.root), year=2025, today=PAST)
+    verdict = verdicts(a.member("T303"))["GT-X1"]
+    assert verdict.missing_periods == ["2025-Q3", "2025-Q4"]
+    assert (verdict.value_number, verdict.threshold_number) == (0, 2)
