@@ -18,6 +18,13 @@ class AssessmentsConfig(AppConfig):
 
         PROFILE_NAME_CHECKS.append(profile_exists)
 
+        from attendance.selectors import PARTICIPATION_OPTIONS
+
+        from .selectors import participation_options_by_org
+
+        if participation_options_by_org not in PARTICIPATION_OPTIONS:
+            PARTICIPATION_OPTIONS.append(participation_options_by_org)
+
         from .plan_checks import register as register_plan_checks
 
         register_plan_checks()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import math
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,28 +18,21 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from attendance.selectors import average_rate, session_rate
 from branches.models import DEFAULT_PROFILE_NAME, Organization, OrgType
 
+from . import presenters
 from .metrics import MemberInfo, Metrics, quarter_of
 from .models import Rule, RuleProfile
+from .presenters import AT_RISK, MET, NA, NOT_MET, ON_TRACK
 
-MET, NOT_MET, NA = "met", "not_met", "n/a"
-ON_TRACK, AT_RISK = "on_track", "at_risk"
-OUTCOME_LABELS = {MET: "达标", NOT_MET: "未达标", NA: "不适用"}
-CONSEQUENCE_LABELS = {
-    "not_met": "仅提示",
-    "blocks_five_good": "五好党支部不达标",
-    "blocks_advanced_branch": "不得评先进党支部",
-    "blocks_excellent": "不得评为优秀",
-    "blocks_advanced_member": "不得评先进党员",
-}
 HOURS_PER_DAY = Decimal(8)
 
 
 @dataclass
 class Verdict:
     rule_id: str
-    title: str
+    rule_title: str
     outcome: str
     value: str = ""
     threshold: str = ""
@@ -50,14 +44,34 @@ class Verdict:
     consequences: list[str] = field(default_factory=list)
     # Numbers for sorting, scoring and the JSON document.
     number: float | None = None
+    # The numbers and codes the presenter and `assess --json` read (RULES.md 2a): the
+    # measured value, the threshold it is compared with, the missing periods as YYYY-MM /
+    # YYYY-Qn / YYYY-Hn.
+    value_number: float | None = None
+    threshold_number: float | None = None
+    missing_periods: list[str] = field(default_factory=list)
+    sessions: int | None = None
+    kind: str = ""
+    params: dict = field(default_factory=dict)
+    # Secondary numbers of a rule with two conditions (held sessions and their 学时).
+    extra: dict = field(default_factory=dict)
+
+    # The words come from the presenter (assessments.presenters), never from here.
+    @property
+    def title(self) -> str:
+        return presenters.title(self)
 
     @property
     def outcome_label(self) -> str:
-        return OUTCOME_LABELS[self.outcome]
+        return presenters.outcome_label(self)
+
+    @property
+    def forecast_label(self) -> str:
+        return presenters.forecast_label(self)
 
     @property
     def consequence_labels(self) -> list[str]:
-        return [CONSEQUENCE_LABELS.get(c, c) for c in self.consequences]
+        return presenters.consequence_labels(self)
 
     @property
     def blocking(self) -> bool:
@@ -89,13 +103,18 @@ def evaluator(kind: str) -> Callable[[Evaluator], Evaluator]:
 def _verdict(rule: Rule, outcome: str, **kwargs: Any) -> Verdict:
     return Verdict(
         rule_id=rule.rule_id,
-        title=rule.title,
+        rule_title=rule.title,
         outcome=outcome,
         quote=rule.quote,
         source=rule.source,
         consequences=list(rule.consequences),
+        kind=rule.kind,
+        params=rule.params,
         **kwargs,
     )
+
+
+NO_SESSION = "本年度没有已举行并登记考勤的集体学习活动，无从计算，按未达标处理"
 
 
 def _na(rule: Rule, reason: str) -> Verdict:
@@ -105,6 +124,8 @@ def _na(rule: Rule, reason: str) -> Verdict:
 def _pace(rule: Rule, amount: float, minimum: float, ctx: Context, **kwargs: Any) -> Verdict:
     """A count that must reach a yearly minimum: met, or not yet with a forecast from the pace."""
     m = ctx.metrics
+    kwargs.setdefault("value_number", float(amount))
+    kwargs.setdefault("threshold_number", float(minimum))
     if amount >= minimum:
         return _verdict(rule, MET, number=amount, **kwargs)
     forecast = None
@@ -131,6 +152,16 @@ PERIOD_LABELS = {
     "half_year": [("上半年", set(range(1, 7))), ("下半年", set(range(7, 13)))],
 }
 PERIOD_NAMES = {"month": "每月", "quarter": "每季度", "half_year": "每半年", "year": "每年"}
+
+
+def period_code(year: int, months: set[int]) -> str:
+    """YYYY-MM for a month, YYYY-Qn for a quarter, YYYY-Hn for a half-year."""
+    first = min(months)
+    if len(months) == 1:
+        return f"{year}-{first:02d}"
+    if len(months) == 3:
+        return f"{year}-Q{quarter_of(first)}"
+    return f"{year}-H{1 if first <= 6 else 2}"
 
 
 def _period_bounds(year: int, months: set[int]) -> tuple[dt.date, dt.date]:
@@ -180,7 +211,7 @@ def session_count(rule: Rule, org: Organization, ctx: Context) -> Verdict:
         if p.get("organizer") == "subtree"
         else m.sessions_by_org.get(org.pk, [])
     )
-    chosen = [s for s in sessions if s.type in types]
+    chosen = [s for s in sessions if counts_as_held_study(s, types)]
     value, minimum = len(chosen), p["min"]
     threshold = f"≥ {minimum} 次"
     if p.get("min_hours"):
@@ -189,6 +220,7 @@ def session_count(rule: Rule, org: Organization, ctx: Context) -> Verdict:
         verdict = _pace(
             rule, value, minimum, ctx, value=f"{value} 次，{_fmt(hours)} 学时", threshold=threshold
         )
+        verdict.extra = {"hours": hours}
         if verdict.outcome == MET and hours < Decimal(str(p["min_hours"])):
             verdict.outcome = NOT_MET
             verdict.detail = f"学时不足 {p['min_hours']}"
@@ -200,7 +232,11 @@ def session_count(rule: Rule, org: Organization, ctx: Context) -> Verdict:
 def session_hours(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     types = set(rule.params.get("types") or ctx.study_types)
     hours = sum(
-        (s.hours for s in ctx.metrics.sessions_by_org.get(org.pk, []) if s.type in types),
+        (
+            s.hours
+            for s in ctx.metrics.sessions_by_org.get(org.pk, [])
+            if counts_as_held_study(s, types)
+        ),
         Decimal(0),
     )
     minimum = rule.params["min_hours"]
@@ -219,9 +255,10 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
         groups = [g for g in groups if m.org_existed_in(g, m.first_day, m.as_of)]
         if not groups:
             return _na(rule, "未设立党小组")
-        missing, at_risk, per_group = [], False, []
+        missing, at_risk, per_group, checked = [], False, [], 0
         for g in groups:
             done, current = periods_to_check(m, period, g)
+            checked += len(done)
             counts = _counts_by_month(m.sessions_by_org.get(g.pk, []), types)
             labels = _cadence_missing(counts, done, minimum)
             missing += [f"{g.name}：{label}" for label in labels]
@@ -229,7 +266,9 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
                 per_group.append(f"{g.name} {'、'.join(labels)}")
             if current and _cadence_missing(counts, [current], minimum):
                 at_risk = True
-        verdict = _cadence_verdict(rule, m, missing, at_risk, threshold, f"{len(groups)} 个党小组")
+        verdict = _cadence_verdict(
+            rule, m, missing, at_risk, threshold, f"{len(groups)} 个党小组", checked=checked
+        )
         if per_group:
             verdict.detail = "缺少：" + "；".join(per_group)
         return verdict
@@ -238,7 +277,15 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     missing = _cadence_missing(counts, done, minimum)
     at_risk = bool(current and _cadence_missing(counts, [current], minimum))
     held = sum(counts.values())
-    verdict = _cadence_verdict(rule, m, missing, at_risk, threshold, f"共 {held} 次")
+    verdict = _cadence_verdict(
+        rule, m, missing, at_risk, threshold, f"共 {held} 次", checked=len(done)
+    )
+    verdict.extra = {
+        "held": held,
+        "hours": sum(
+            (s.hours for s in m.sessions_by_org.get(org.pk, []) if s.type in types), Decimal(0)
+        ),
+    }
     extra = []
     if p.get("min_total") and held < p["min_total"]:
         extra.append(f"全年 {held} 次，少于 {p['min_total']} 次")
@@ -261,9 +308,38 @@ def cadence(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     return verdict
 
 
+LABEL_MONTHS = {label: months for labels in PERIOD_LABELS.values() for label, months in labels}
+
+
+def _missing_codes(year: int, missing: list[str]) -> list[str]:
+    """The period codes of missing labels ("3月", "党小组一：第二季度"), once each."""
+    codes: list[str] = []
+    for label in missing:
+        months = LABEL_MONTHS.get(label.rsplit("：", 1)[-1])
+        code = period_code(year, months) if months else None
+        if code and code not in codes:
+            codes.append(code)
+    return sorted(codes)
+
+
 def _cadence_verdict(
-    rule: Rule, m: Metrics, missing: list[str], at_risk: bool, threshold: str, value: str
+    rule: Rule,
+    m: Metrics,
+    missing: list[str],
+    at_risk: bool,
+    threshold: str,
+    value: str,
+    *,
+    checked: int | None = None,
 ) -> Verdict:
+    """`checked`: the periods judged (completed ones in which the organization existed); the
+    JSON's value is the periods met and its threshold the periods judged (LEDGER.md:
+    FJ-B5 with 党课 in three quarters of four is value 3, threshold 4)."""
+    numbers = {
+        "value_number": None if checked is None else checked - len(missing),
+        "threshold_number": checked,
+        "missing_periods": _missing_codes(m.year, missing),
+    }
     if missing:
         return _verdict(
             rule,
@@ -273,54 +349,98 @@ def _cadence_verdict(
             missing=missing,
             detail="缺少：" + "、".join(missing),
             number=-len(missing),
+            **numbers,
         )
     forecast = (AT_RISK if at_risk else ON_TRACK) if m.current_year else None
-    return _verdict(rule, MET, value=value, threshold=threshold, forecast=forecast, number=0)
+    return _verdict(
+        rule, MET, value=value, threshold=threshold, forecast=forecast, number=0, **numbers
+    )
 
 
-def session_rates(sessions, study_types: frozenset[str], options: dict) -> tuple[float | None, int]:
-    """The branch average participation of RULES.md section 2 and the number of sessions."""
+def session_participation(s, options: dict) -> float | None:
+    """The participation of one held session under a profile's options (RULES.md section 2)."""
+    return session_rate(
+        expected=s.expected,
+        attended=s.attended,
+        excused=s.excused,
+        exclude_excused=options.get("exclude_excused", False),
+    )
+
+
+def participation(sessions, study_types: frozenset[str], options: dict) -> tuple[float | None, int]:
+    """The one profile-aware definition of an organization's average participation and its
+    study-session count: the engine, the summary, the dashboard statistics, the session
+    list, the archive and the exports all read it. `sessions` are held sessions
+    (Metrics.sessions); the count is of study sessions with somebody expected."""
     exclude_excused = options.get("exclude_excused", False)
-    rows = []
+    rows, n = [], 0
     for s in sessions:
-        if s.type not in study_types:
+        if not counts_as_held_study(s, study_types):
             continue
+        n += 1
         expected = s.expected - (s.excused if exclude_excused else 0)
         if expected > 0:
             rows.append((s.attended, expected))
-    if not rows:
-        return None, 0
-    if options.get("pooled_average"):
-        return sum(a for a, _ in rows) / sum(e for _, e in rows), len(rows)
-    return sum(a / e for a, e in rows) / len(rows), len(rows)
+    return average_rate(rows, pooled=bool(options.get("pooled_average"))), n
+
+
+def counts_as_held_study(s, types) -> bool:
+    """A held session (Metrics.sessions) counts for a count or an average when its type is
+    one of `types` and somebody was expected: a roll saved with nobody on it is no session."""
+    return s.type in types and s.expected > 0
+
+
+# The name used before participation() was the one definition.
+session_rates = participation
 
 
 @evaluator("avg_participation")
 def avg_participation(rule: Rule, org: Organization, ctx: Context) -> Verdict:
-    rate, n = session_rates(
+    rate, n = participation(
         ctx.metrics.sessions_by_org.get(org.pk, []), ctx.study_types, ctx.options
     )
     minimum = rule.params["min"]
-    threshold = f"≥ {minimum:.0%}"
     if rate is None:
-        return _na(rule, "本年度尚未登记集体学习考勤")
-    value = f"{rate:.2%}（{n} 次活动的平均）"
+        # No evidence is no pass (RULES.md 2a): a blocking rule without sessions is not met.
+        return _verdict(
+            rule,
+            NOT_MET,
+            detail=NO_SESSION,
+            threshold_number=minimum,
+            value_number=None,
+            forecast=AT_RISK if ctx.metrics.current_year else None,
+        )
     # Compare on rounded values so that 80.00% reads as met on the page and in the JSON.
     outcome = MET if round(rate, 4) >= minimum else NOT_MET
     forecast = (ON_TRACK if outcome == MET else AT_RISK) if ctx.metrics.current_year else None
-    return _verdict(rule, outcome, value=value, threshold=threshold, number=rate, forecast=forecast)
+    return _verdict(
+        rule,
+        outcome,
+        number=rate,
+        forecast=forecast,
+        value_number=round(rate, 4),
+        threshold_number=minimum,
+        sessions=n,
+    )
 
 
 @evaluator("makeup_coverage")
 def makeup_coverage(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     statuses = set(rule.params.get("statuses", ["请假"]))
     types = set(rule.params.get("types") or ctx.study_types)
-    total = made = 0
+    total = made = missed = 0
     for (org_id, session_type, status), (n, k) in ctx.metrics.makeup_counts.items():
-        if org_id == org.pk and session_type in types and status in statuses:
-            total, made = total + n, made + k
+        if org_id == org.pk and session_type in types:
+            missed += n
+            if status in statuses:
+                total, made = total + n, made + k
+    if missed == 0:
+        # No 请假 and no 缺席: nothing to make up (RULES.md 2a).
+        return _na(rule, "本年度没有请假或缺席，无需补课")
     if total == 0:
-        return _na(rule, "本年度没有需要补课的记录")
+        return _verdict(
+            rule, MET, value="已补课 0/0", threshold="全部补课", value_number=0, threshold_number=0
+        )
     outcome = MET if made == total else NOT_MET
     return _verdict(
         rule,
@@ -328,6 +448,8 @@ def makeup_coverage(rule: Rule, org: Organization, ctx: Context) -> Verdict:
         value=f"已补课 {made}/{total}",
         threshold="全部补课",
         number=made / total,
+        value_number=made,
+        threshold_number=total,
         detail="" if outcome == MET else f"{total - made} 人次未补课",
     )
 
@@ -552,6 +674,9 @@ def _member_matches(member: MemberInfo, when: dict) -> bool:
 @evaluator("unexcused_absences")
 def unexcused_absences(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     counts = ctx.metrics.entry_counts(ctx.study_types).get(member.id, {})
+    if not counts.get("expected"):
+        # Expected at no held study session: nothing to judge (RULES.md 2a, 无法评定).
+        return _na(rule, "本年度未被列入任何已举行集体学习的应到名单，无法评定")
     absent, maximum = counts.get("absent", 0), rule.params["max"]
     outcome = MET if absent <= maximum else NOT_MET
     forecast = None
@@ -564,13 +689,29 @@ def unexcused_absences(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
         threshold=f"少于 {maximum + 1} 次（{maximum + 1} 次以上含 {maximum + 1} 次）",
         number=absent,
         forecast=forecast,
+        value_number=absent,
+        # The count that blocks: "5 次以上" includes 5.
+        threshold_number=maximum + 1,
+    )
+
+
+def one_absence_from_losing(verdict: Verdict) -> bool:
+    """A met absence rule whose next 缺席 would block: keyed on the rule kind, so every
+    profile's own id for the rule works (stats.py, selectors.py)."""
+    return (
+        verdict.kind == "unexcused_absences"
+        and verdict.outcome == MET
+        and verdict.value_number is not None
+        and verdict.value_number >= verdict.params.get("max", 4)
     )
 
 
 def whole_weeks(intervals: list[tuple[dt.date, dt.date]], year: int) -> int:
-    """Whole ISO weeks of `year` inside the half-open intervals (merged when they touch)."""
-    iso_start = dt.date.fromisocalendar(year, 1, 1)
-    iso_end = dt.date.fromisocalendar(year + 1, 1, 1)  # exclusive
+    """Whole ISO weeks (Monday to Sunday) that lie entirely inside the calendar year and
+    inside the half-open intervals, merged when they touch (RULES.md 2a): a week that
+    starts in December and ends in January belongs to neither year."""
+    iso_start = dt.date(year, 1, 1)
+    iso_end = dt.date(year + 1, 1, 1)  # exclusive
     merged: list[list[dt.date]] = []
     for lo, hi in sorted(intervals):
         if merged and lo <= merged[-1][1]:
@@ -623,6 +764,15 @@ def training_totals(
     return rec_hours + sessions, Decimal(rec_days) + sessions / HOURS_PER_DAY, trainings
 
 
+def prorated_hours(minimum: float, share: float) -> Decimal:
+    """An annual minimum for a member on a roll for `share` of the year, rounded up to the
+    next 0.5 学时 (RULES.md 2a)."""
+    if share >= 1:
+        return Decimal(str(minimum))
+    halves = math.ceil(round(Decimal(str(minimum)) * Decimal(str(share)) * 2, 6))
+    return Decimal(halves) / 2
+
+
 @evaluator("training")
 def training(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     tier = next(
@@ -630,23 +780,27 @@ def training(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     )
     if tier is None:
         return _na(rule, "不适用于该党员")
-    hours, days, _ = training_totals(member, ctx, rule.params.get("records_only", False))
+    hours, _days, _ = training_totals(member, ctx, rule.params.get("records_only", False))
+    per_day = Decimal(str(rule.params.get("hours_per_day", HOURS_PER_DAY)))
+    # Thresholds in days count `hours_per_day` 学时 a day; all are compared in 学时.
+    full = (
+        Decimal(str(tier["min_days"])) * per_day
+        if "min_days" in tier
+        else Decimal(str(tier["min_hours"]))
+    )
+    minimum = prorated_hours(float(full), member.year_share)
+    threshold = f"≥ {_fmt(minimum)} 学时"
     if "min_days" in tier:
-        return _pace(
-            rule,
-            float(days),
-            tier["min_days"],
-            ctx,
-            value=f"{_fmt(days)} 天",
-            threshold=f"≥ {tier['min_days']} 天",
-        )
+        threshold += f"（{tier['min_days']} 天 × {_fmt(per_day)} 学时）"
+    if minimum != full:
+        threshold += f"，按在册 {member.year_share:.0%} 的时间折算"
     return _pace(
         rule,
         float(hours),
-        tier["min_hours"],
+        float(minimum),
         ctx,
         value=f"{_fmt(hours)} 学时",
-        threshold=f"≥ {tier['min_hours']} 学时",
+        threshold=threshold,
     )
 
 
@@ -732,10 +886,30 @@ def field_research(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     )
 
 
+def member_periods(
+    ctx: Context, period: str, member: MemberInfo
+) -> tuple[list[tuple[str, set[int]]], tuple[str, set[int]] | None]:
+    """The periods of a member-scope cadence: those in which the member was on a roll."""
+    m = ctx.metrics
+    done, current = periods_to_check(m, period)
+
+    def on_roll(months: set[int]) -> bool:
+        start, end = _period_bounds(m.year, months)
+        return any(lo <= end and hi > start for lo, hi in member.intervals)
+
+    return [p for p in done if on_roll(p[1])], current if current and on_roll(current[1]) else None
+
+
 def _missing_periods(
-    ctx: Context, counts_by_month: dict[int, int], period: str, minimum: int
+    ctx: Context,
+    counts_by_month: dict[int, int],
+    period: str,
+    minimum: int,
+    member: MemberInfo | None = None,
 ) -> tuple[list[str], bool]:
-    done, current = periods_to_check(ctx.metrics, period)
+    done, current = (
+        member_periods(ctx, period, member) if member else periods_to_check(ctx.metrics, period)
+    )
     missing = _cadence_missing(counts_by_month, done, minimum)
     at_risk = bool(current and _cadence_missing(counts_by_month, [current], minimum))
     return missing, at_risk
@@ -749,31 +923,47 @@ def _attended_months(member: MemberInfo, ctx: Context, types) -> dict[int, int]:
 def attended(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     p = rule.params
     counts = _attended_months(member, ctx, p["types"])
-    missing, at_risk = _missing_periods(ctx, counts, p["period"], p.get("min_per_period", 1))
+    missing, at_risk = _missing_periods(
+        ctx, counts, p["period"], p.get("min_per_period", 1), member
+    )
     threshold = (
         f"{PERIOD_NAMES[p['period']]}听 ≥ {p.get('min_per_period', 1)} 次{'或'.join(p['types'])}"
     )
     return _cadence_verdict(
-        rule, ctx.metrics, missing, at_risk, threshold, f"共 {sum(counts.values())} 次"
+        rule,
+        ctx.metrics,
+        missing,
+        at_risk,
+        threshold,
+        f"共 {sum(counts.values())} 次",
+        checked=len(member_periods(ctx, p["period"], member)[0]),
     )
 
 
 @evaluator("exams_taken")
 def exams_taken(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
-    if not ctx.metrics.exams_held:
-        return _na(rule, "本年度未组织理论考试")
+    """一季一考: every completed quarter without an exam taken is named, also when no exam
+    was organized at all (no evidence is no pass, RULES.md 2a)."""
     months: dict[int, int] = {}
     for quarter, _ in ctx.metrics.exam_scores.get(member.id, []):
         months[quarter * 3] = months.get(quarter * 3, 0) + 1
-    missing, at_risk = _missing_periods(ctx, months, rule.params.get("period", "quarter"), 1)
-    return _cadence_verdict(
+    missing, at_risk = _missing_periods(
+        ctx, months, rule.params.get("period", "quarter"), 1, member
+    )
+    verdict = _cadence_verdict(
         rule,
         ctx.metrics,
         missing,
         at_risk,
         "每季度参加一次理论考试",
         f"共 {sum(months.values())} 次",
+        checked=len(member_periods(ctx, rule.params.get("period", "quarter"), member)[0]),
     )
+    if missing:
+        verdict.detail = "没有参加理论考试的季度：" + "、".join(missing)
+        if not ctx.metrics.exams_held:
+            verdict.detail += "（本年度未组织理论考试）"
+    return verdict
 
 
 def _parts_verdict(
@@ -813,7 +1003,7 @@ def excellent_member(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     p = rule.params
     rows = ctx.metrics.notes.get(member.id, [])
     reading_missing, _ = _missing_periods(
-        ctx, _kind_months(rows, {"读书笔记"}), "month", p["reading_notes_per_month"]
+        ctx, _kind_months(rows, {"读书笔记"}), "month", p["reading_notes_per_month"], member=member
     )
     pubs = ctx.metrics.publications.get(member.id, 0)
     scores = [float(s) for _, s in ctx.metrics.exam_scores.get(member.id, [])]
@@ -837,16 +1027,25 @@ def five_ones(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     weekly = float(hours) / weeks if weeks else None
     rows = ctx.metrics.notes.get(member.id, [])
     lectures_missing, _ = _missing_periods(
-        ctx, _attended_months(member, ctx, p["lecture_types"]), "month", p["lectures_per_month"]
+        ctx,
+        _attended_months(member, ctx, p["lecture_types"]),
+        "month",
+        p["lectures_per_month"],
+        member=member,
     )
     reading_missing, _ = _missing_periods(
-        ctx, _kind_months(rows, {"读书笔记"}), "quarter", p["reading_notes_per_quarter"]
+        ctx,
+        _kind_months(rows, {"读书笔记"}),
+        "quarter",
+        p["reading_notes_per_quarter"],
+        member=member,
     )
     reflection_missing, _ = _missing_periods(
         ctx,
         _kind_months(rows, {"心得体会", "理论文章"}),
         "half_year",
         p["reflections_per_half_year"],
+        member=member,
     )
     _, _, trainings = training_totals(member, ctx)
     words = sum(w for _, _, w in rows)
@@ -877,19 +1076,26 @@ def leader_five(rule: Rule, member: MemberInfo, ctx: Context) -> Verdict:
     rows = ctx.metrics.notes.get(member.id, [])
     words = sum(w for _, _, w in rows)
     reflection_missing, _ = _missing_periods(
-        ctx, _kind_months(rows, {"心得体会", "理论文章"}), "quarter", p["reflections_per_quarter"]
+        ctx,
+        _kind_months(rows, {"心得体会", "理论文章"}),
+        "quarter",
+        p["reflections_per_quarter"],
+        member=member,
     )
     attended_missing, _ = _missing_periods(
         ctx,
         _attended_months(member, ctx, ["党课", "专题讲座"]),
         "quarter",
         p["lectures_attended_per_quarter"],
+        member=member,
     )
     given: dict[int, int] = {}
     for kind, month in ctx.metrics.talks.get(member.id, []):
         if kind == "党课":
             given[month] = given.get(month, 0) + 1
-    given_missing, _ = _missing_periods(ctx, given, "month", p["lectures_given_per_month"])
+    given_missing, _ = _missing_periods(
+        ctx, given, "month", p["lectures_given_per_month"], member=member
+    )
     talks_total = len(ctx.metrics.talks.get(member.id, []))
     year_done = not ctx.metrics.current_year
     parts = [
@@ -962,13 +1168,26 @@ class MemberResult:
     def blocked(self, consequence: str) -> list[Verdict]:
         return [v for v in self.verdicts if v.outcome == NOT_MET and consequence in v.consequences]
 
-    @property
-    def excellent_eligible(self) -> bool:
-        return not self.blocked("blocks_excellent")
+    def _eligible(self, consequence: str) -> bool | None:
+        """False when a rule with the consequence is not met; None (无法评定) when the member
+        was expected at no held study session of the year (RULES.md 2a); else True."""
+        if self.blocked(consequence):
+            return False
+        return None if not self.attendance.get("expected") else True
 
     @property
-    def advanced_eligible(self) -> bool:
-        return not self.blocked("blocks_advanced_member")
+    def excellent_eligible(self) -> bool | None:
+        return self._eligible("blocks_excellent")
+
+    @property
+    def advanced_eligible(self) -> bool | None:
+        return self._eligible("blocks_advanced_member")
+
+    @property
+    def one_absence_from_losing_excellent(self) -> bool:
+        return bool(self.excellent_eligible) and any(
+            one_absence_from_losing(v) for v in self.verdicts
+        )
 
     @property
     def counts(self) -> dict[str, int]:
@@ -1064,7 +1283,7 @@ def _assess(*, root: Organization, year: int, today: dt.date | None, members: bo
             for r in org_rules
             if org.type in r.applies_to.get("org_types", [])
         ]
-        rate, n = session_rates(m.sessions_by_org.get(org.pk, []), ctx.study_types, profile.options)
+        rate, n = participation(m.sessions_by_org.get(org.pk, []), ctx.study_types, profile.options)
         org_results.append(OrgResult(org, profile.name, profile.version, verdicts, n, rate))
 
     member_results = []
@@ -1098,7 +1317,31 @@ def as_json(assessment: Assessment) -> dict:
         return _as_json(assessment)
 
 
+def _number(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    value = round(float(value), 4)
+    return int(value) if value.is_integer() else value
+
+
+def rule_json(v: Verdict) -> dict:
+    """One rule of the JSON document: outcome and, where they apply, value, threshold and
+    the missing periods (RULES.md 2a)."""
+    doc: dict[str, Any] = {"outcome": v.outcome}
+    if v.outcome != NA or v.value_number is not None:
+        if v.value_number is not None:
+            doc["value"] = _number(v.value_number)
+        if v.threshold_number is not None:
+            doc["threshold"] = _number(v.threshold_number)
+    if v.missing_periods:
+        doc["missing"] = list(v.missing_periods)
+    return doc
+
+
 def _as_json(assessment: Assessment) -> dict:
+    unrecorded: dict[int, list[str]] = {}
+    for _pk, code, org_id, _type, _day in assessment.metrics.unrecorded:
+        unrecorded.setdefault(org_id, []).append(code)
     return {
         "year": assessment.year,
         "organizations": [
@@ -1114,8 +1357,9 @@ def _as_json(assessment: Assessment) -> dict:
                 else round(r.avg_participation, 4),
                 "five_good": r.five_good,
                 "advanced_eligible": r.advanced_eligible,
-                "rules": {v.rule_id: v.outcome for v in r.verdicts},
+                "rules": {v.rule_id: rule_json(v) for v in r.verdicts},
                 "forecast": {v.rule_id: v.forecast for v in r.verdicts if v.forecast},
+                "unrecorded_sessions": unrecorded.get(r.organization.pk, []),
             }
             for r in assessment.organizations
         ],
@@ -1128,7 +1372,7 @@ def _as_json(assessment: Assessment) -> dict:
                 "unexcused_absences": r.unexcused_absences,
                 "excellent_eligible": r.excellent_eligible,
                 "advanced_eligible": r.advanced_eligible,
-                "rules": {v.rule_id: v.outcome for v in r.verdicts},
+                "rules": {v.rule_id: rule_json(v) for v in r.verdicts},
                 "forecast": {v.rule_id: v.forecast for v in r.verdicts if v.forecast},
             }
             for r in assessment.members

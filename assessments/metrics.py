@@ -32,7 +32,15 @@ from attendance.models import (
     Talk,
     TrainingRecord,
 )
-from branches.models import DEFAULT_PROFILE_NAME, Membership, Organization, OrgType, Role
+from attendance.selectors import held_q, unrecorded_q
+from branches.models import (
+    DEFAULT_PROFILE_NAME,
+    Member,
+    Membership,
+    Organization,
+    OrgType,
+    Role,
+)
 
 from .models import ExamScore
 
@@ -64,6 +72,21 @@ class MemberInfo:
     intervals: list[tuple[dt.date, dt.date]] = field(default_factory=list)
     # (role kind, organization type) of every role held at some time in the year.
     roles: set[tuple[str, str]] = field(default_factory=set)
+    # The share of the whole calendar year on any roll (RULES.md 2a: annual minimums are
+    # prorated by it; a current enrolment counts to the year's end).
+    year_share: float = 1.0
+
+
+def covered_days(spans: list[tuple[dt.date, dt.date]]) -> int:
+    """Days covered by half-open [start, end) spans, overlaps counted once."""
+    days, reach = 0, None
+    for lo, hi in sorted(spans):
+        if reach is not None and lo < reach:
+            lo = reach
+        if lo < hi:
+            days += (hi - lo).days
+            reach = hi
+    return days
 
 
 def month_of(day: dt.date) -> int:
@@ -139,6 +162,7 @@ class Metrics:
     def sessions(self) -> list[SessionRow]:
         rows = (
             StudySession.objects.filter(
+                self.held(),
                 organization__path__startswith=self.root.path,
                 date__range=(self.first_day, self.last_day),
             )
@@ -164,6 +188,24 @@ class Metrics:
         )
         return [SessionRow(*r) for r in rows]
 
+    def held(self, prefix: str = "") -> Q:
+        """Only sessions that took place count (RULES.md 2a), as of the assessment's today."""
+        return held_q(today=self.today, prefix=prefix)
+
+    @cached_property
+    def unrecorded(self) -> list[tuple[int, str, int, str, dt.date]]:
+        """(id, code, organization, type, date) of the subtree's sessions of the year whose
+        day has come but whose roll was never saved: 未登记考勤, counted nowhere."""
+        return list(
+            StudySession.objects.filter(
+                unrecorded_q(today=self.today),
+                organization__path__startswith=self.root.path,
+                date__range=(self.first_day, self.last_day),
+            )
+            .order_by("date", "start_time")
+            .values_list("id", "code", "organization_id", "type", "date")
+        )
+
     @cached_property
     def sessions_by_org(self) -> dict[int, list[SessionRow]]:
         result: dict[int, list[SessionRow]] = defaultdict(list)
@@ -181,6 +223,7 @@ class Metrics:
         """(organization, session type, status) -> (entries, entries with a 补课)."""
         rows = (
             AttendanceEntry.objects.filter(
+                self.held("session__"),
                 session__organization__path__startswith=self.root.path,
                 session__date__range=(self.first_day, self.last_day),
                 status__in=[AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT],
@@ -228,6 +271,8 @@ class Metrics:
         if not members:
             return members
         # Intervals on any roll (a member may have come from outside the subtree).
+        next_year = self.last_day + dt.timedelta(days=1)
+        whole_year: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
         for member_id, start, end in Membership.objects.filter(
             self._in_year, self.of_members()
         ).values_list("member_id", "start", "end"):
@@ -235,6 +280,10 @@ class Metrics:
             hi = min(end or self.as_of + dt.timedelta(days=1), self.as_of + dt.timedelta(days=1))
             if lo < hi:
                 members[member_id].intervals.append((lo, hi))
+            whole_year[member_id].append((lo, min(end or next_year, next_year)))
+        year_days = (next_year - self.first_day).days
+        for member_id, spans in whole_year.items():
+            members[member_id].year_share = min(1.0, covered_days(spans) / year_days)
         for member_id, kind, org_type in Role.objects.filter(
             self._in_year, self.of_members()
         ).values_list("member_id", "kind", "organization__type"):
@@ -264,7 +313,9 @@ class Metrics:
 
     def _member_entries(self):
         return AttendanceEntry.objects.filter(
-            self.of_members(), session__date__range=(self.first_day, self.last_day)
+            self.held("session__"),
+            self.of_members(),
+            session__date__range=(self.first_day, self.last_day),
         )
 
     def entry_counts(self, study_types: frozenset[str]) -> dict[int, dict[str, int]]:
@@ -378,17 +429,67 @@ class Metrics:
             self.of_members(), status=RecordStatus.CONFIRMED, date__year=self.year
         ).values_list("member_id", "kind", "date", "session_id")
         named = set()
+        recorded = set()
         for member_id, kind, day, session_id in rows:
             result[member_id].append((kind, day.month))
             if kind == "中心发言" and session_id:
                 named.add((member_id, session_id))
+            if session_id:
+                recorded.add((member_id, session_id))
+        for member_id, session_id, kind, day in self._speakers():
+            if (member_id, session_id) not in recorded:
+                result[member_id].append((kind, day.month))
         speeches = StudySession.central_speakers.through.objects.filter(
-            self.of_members(), studysession__date__year=self.year
+            self.held("studysession__"), self.of_members(), studysession__date__year=self.year
         ).values_list("member_id", "studysession_id", "studysession__date")
         for member_id, session_id, day in speeches:
             if (member_id, session_id) not in named:
                 result[member_id].append(("中心发言", day.month))
         return result
+
+    # A held session's 主讲人 gave a talk of this kind (LC-M1, FJ-M3, GT-L2, JF-L1).
+    SPEAKER_TALK_KINDS = {"党课": "党课", "专题讲座": "专题报告"}
+
+    def _speakers(self) -> list[tuple[int, int, str, dt.date]]:
+        """(member, session, talk kind, date) for the held sessions of the subtree whose
+        主讲人 identifies a member (RULES.md 2a): a 党员编号, or exactly one 姓名 on the roll
+        of the organizing organization's subtree on the session date. Anyone else is a
+        guest and counts for no member. Three queries whatever the size."""
+        sessions = list(
+            StudySession.objects.filter(
+                self.held(),
+                organization__path__startswith=self.root.path,
+                date__range=(self.first_day, self.last_day),
+                type__in=list(self.SPEAKER_TALK_KINDS),
+            )
+            .exclude(speaker="")
+            .values_list("id", "organization__path", "date", "speaker", "type")
+        )
+        if not sessions:
+            return []
+        speakers = {s.strip() for _, _, _, s, _ in sessions}
+        by_no = dict(Member.objects.filter(member_no__in=speakers).values_list("member_no", "pk"))
+        rolls: dict[str, list[tuple[int, str, dt.date | None, dt.date | None]]] = defaultdict(list)
+        for member_id, name, path, start, end in Membership.objects.filter(
+            member__name__in=speakers, organization__path__startswith=self.root.path
+        ).values_list("member_id", "member__name", "organization__path", "start", "end"):
+            rolls[name].append((member_id, path, start, end))
+        found = []
+        for session_id, org_path, day, speaker, type_ in sessions:
+            speaker = speaker.strip()
+            member_id = by_no.get(speaker)
+            if member_id is None:
+                on_roll = {
+                    mid
+                    for mid, path, start, end in rolls.get(speaker, ())
+                    if path.startswith(org_path)
+                    and (start is None or start <= day)
+                    and (end is None or end > day)
+                }
+                member_id = on_roll.pop() if len(on_roll) == 1 else None
+            if member_id is not None:
+                found.append((member_id, session_id, self.SPEAKER_TALK_KINDS[type_], day))
+        return found
 
     @cached_property
     def research(self) -> dict[int, tuple[int, int]]:
@@ -517,6 +618,13 @@ class Metrics:
             for pk in self._subtree_ids.get(org.path, ())
             if self.org_by_id[pk].type == OrgType.BRANCH
         )
+
+    def members_on_roll(self, org: Organization) -> int:
+        """The one member count of an organization: members on a roll of its subtree at the
+        end of the period assessed (today in the current year). A member who moved to
+        another branch counts there, in the branch's own summary and in its superior's
+        roll-up alike."""
+        return sum(1 for m in self.members_of(org) if m.enrolled_at_end)
 
     def members_of(self, org: Organization) -> list[MemberInfo]:
         by_org = self._members_by_org

@@ -269,7 +269,8 @@ class MemberSnapshot(models.Model):
     year = models.PositiveIntegerField()
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     unexcused_absences = models.PositiveIntegerField()
-    excellent_eligible = models.BooleanField()
+    # None: 无法评定, the member was expected at no held study session (RULES.md 2a).
+    excellent_eligible = models.BooleanField(null=True)
     at_risk = models.BooleanField(default=False)
     outcomes = models.JSONField(default=dict)
     computed_at = models.DateTimeField()

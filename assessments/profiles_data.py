@@ -335,9 +335,19 @@ add(
                 {"when": {"cadre_levels": ["处级"]}, "min_days": 18},
                 {"when": {"cadre_levels": ["其他干部", "县处级"]}, "min_days": 12},
                 {"when": {"cadre_levels": ["村支部书记"]}, "min_hours": 40},
-                {"when": {"cadre_levels": ["班子成员"]}, "min_hours": 24},
+                # 基层班子成员: the 班子成员 level or a branch committee role (RULES.md 2a).
+                {
+                    "when": {
+                        "cadre_levels": ["班子成员"],
+                        "roles": COMMITTEE,
+                        "role_org_types": ["党支部"],
+                    },
+                    "min_hours": 24,
+                },
                 {"when": {}, "min_hours": 16},
-            ]
+            ],
+            # Thresholds in days count this many 学时 a day.
+            "hours_per_day": 8,
         },
         quote="处级干部平均每年培训不少于18天 … 其他基层党员培训不少于16学时",
         source=SEED_001,
@@ -416,7 +426,7 @@ add(
         "每年至少进行1次党员教育培训",
         "session_count",
         applies_to=org_types(*ORGS),
-        params={"types": ["党员教育培训"], "min": 1, "organizer": "subtree"},
+        params={"types": ["党员教育培训"], "min": 1},
         quote="各级各类党组织每年至少进行1次党员教育培训",
         source=SEED_002,
     )
@@ -574,7 +584,7 @@ add(
         "每年至少3次党员教育培训、一般不少于16学时",
         "session_count",
         applies_to=org_types(*ORGS),
-        params={"types": ["党员教育培训"], "min": 3, "min_hours": 16, "organizer": "subtree"},
+        params={"types": ["党员教育培训"], "min": 3, "min_hours": 16},
         quote="每个党组织每年至少进行3次党员教育培训，时间一般不少于16学时",
         source=SEED_000,
     )
@@ -585,7 +595,7 @@ add(
         "每年集中举办专题讲座、辅导报告不少于3次",
         "session_count",
         applies_to=org_types(*ORGS),
-        params={"types": ["专题讲座"], "min": 3, "organizer": "subtree"},
+        params={"types": ["专题讲座"], "min": 3},
         quote="每个党组织每年集中举办专题讲座、辅导报告不少于3次",
         source=SEED_000,
     )
@@ -597,7 +607,8 @@ add(
         "cadence",
         applies_to=org_types(*BRANCH),
         params={
-            "types": ["集中学习", "党课", "专题讲座", "读书会", "党员教育培训", "主题党日"],
+            # RULES.md 2a: "不得以会代学", only these four are study here.
+            "types": ["集中学习", "专题讲座", "党员教育培训", "读书会"],
             "period": "month",
             "min_per_period": 3,
             "min_hours_each": 2,
@@ -612,7 +623,7 @@ add(
         "每年至少组织开展3项主题学习教育活动",
         "session_count",
         applies_to=org_types(*ORGS),
-        params={"types": ["主题党日"], "min": 3, "organizer": "subtree"},
+        params={"types": ["主题党日"], "min": 3},
         quote="各党组织每年至少要组织开展3项主题学习教育活动",
         source=SEED_000,
     )

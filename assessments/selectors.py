@@ -8,9 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from attendance.hooks import WeeklyTarget
 from attendance.models import AttendanceEntry, AttendanceStatus
+from attendance.selectors import held_q, session_rate
 from branches.models import DEFAULT_PROFILE_NAME, Member, Membership, Organization, OrgType
 from branches.selectors import scope_for
 
@@ -27,7 +29,7 @@ from .engine import (
     periods_to_check,
 )
 from .metrics import Metrics
-from .models import CheckStatus, ExamScore, Rule, SupervisionCheck, VerdictSnapshot
+from .models import CheckStatus, ExamScore, Rule, RuleProfile, SupervisionCheck, VerdictSnapshot
 
 
 def assessment_for(
@@ -51,6 +53,7 @@ def absences(*, member: Member, year: int, study_types) -> QuerySet[AttendanceEn
     """The member's unexcused absences on study sessions of the year, with dates (evidence)."""
     return (
         AttendanceEntry.objects.filter(
+            held_q(prefix="session__"),
             member=member,
             status=AttendanceStatus.ABSENT,
             session__date__year=year,
@@ -103,8 +106,13 @@ def rank_members(assessment: Assessment) -> list[Ranked]:
     absences. A member who may not be graded 优秀 or named 先进党员 is not proposed."""
     ranked = []
     for r in assessment.members:
-        expected = r.attendance.get("expected", 0)
-        rate = r.attendance.get("attended", 0) / expected if expected else 0
+        rate = (
+            session_rate(
+                expected=r.attendance.get("expected", 0),
+                attended=r.attendance.get("attended", 0),
+            )
+            or 0
+        )
         score = 60 * _share_met(r.verdicts) + 40 * rate - 5 * r.unexcused_absences
         why = [
             f"{v.rule_id} {v.title}"
@@ -116,27 +124,9 @@ def rank_members(assessment: Assessment) -> list[Ranked]:
 
 
 def members_at_risk(assessment: Assessment) -> list[MemberResult]:
-    """Still eligible for 优秀 but one absence away from losing it (4 unexcused absences)."""
-    result = []
-    for r in assessment.members:
-        verdict = next((v for v in r.verdicts if v.rule_id == "FJ-M1"), None)
-        if (
-            verdict is not None
-            and verdict.outcome == MET
-            and r.excellent_eligible
-            and verdict.number is not None
-        ):
-            maximum = next(
-                (
-                    rule.params["max"]
-                    for rule in assessment.profiles[r.profile].rules.all()
-                    if rule.rule_id == "FJ-M1"
-                ),
-                4,
-            )
-            if verdict.number >= maximum:
-                result.append(r)
-    return result
+    """Still eligible for 优秀 but one unexcused absence away from losing it (the rule of
+    kind unexcused_absences, whatever its id in the profile)."""
+    return [r for r in assessment.members if r.one_absence_from_losing_excellent]
 
 
 HISTORY_TYPES = {"+": "新增", "~": "修改", "-": "删除"}
@@ -357,3 +347,17 @@ def branches_behind(user, *, year: int) -> QuerySet[VerdictSnapshot]:
             q |= Q(organization__path__startswith=path)
         snaps = snaps.filter(q)
     return snaps.select_related("organization").order_by("organization__path")
+
+
+def participation_options_by_org(root: Organization) -> dict[int, dict]:
+    """The profile options of every organization of the subtree (inherited down the tree):
+    what the session list and the archive need to show the rate the verdicts use."""
+    from .metrics import Metrics
+
+    names = Metrics(root=root, year=timezone.localdate().year).profile_names
+    options = {
+        p.name: p.options
+        for p in RuleProfile.objects.filter(name__in=set(names.values()) | {DEFAULT_PROFILE_NAME})
+    }
+    default = options.get(DEFAULT_PROFILE_NAME, {})
+    return {pk: options.get(name, default) for pk, name in names.items()}

@@ -16,24 +16,24 @@ from django.utils import timezone
 from attendance.models import StudySession
 from branches.models import Organization, OrgType
 
-from .engine import MET, assess, gc_paused
+from .engine import assess, counts_as_held_study, gc_paused, session_participation
 from .metrics import Metrics
 from .models import MemberSnapshot, MonthStat, RuleProfile, VerdictSnapshot
 
 
-def _study_types(metrics: Metrics) -> dict[int, frozenset[str]]:
+def _options(metrics: Metrics) -> dict[int, dict]:
     names = set(metrics.profile_names.values())
     options = {p.name: p.options for p in RuleProfile.objects.filter(name__in=names | {"默认"})}
     default = options.get("默认", {})
-    return {
-        org_id: frozenset(options.get(name, default).get("study_types", []))
-        for org_id, name in metrics.profile_names.items()
-    }
+    return {org_id: options.get(name, default) for org_id, name in metrics.profile_names.items()}
 
 
 def refresh_month_stats(*, root: Organization, year: int) -> int:
+    """Per organization and month, the held sessions (RULES.md 2a) and their participation
+    summed through the engine's one definition (profile options included), so the
+    dashboard's monthly rates are the verdicts' rates."""
     m = Metrics(root=root, year=year)
-    study = _study_types(m)
+    options = _options(m)
     rows: dict[tuple[int, int], MonthStat] = {}
     for s in m.sessions:
         key = (s.organization_id, s.date.month)
@@ -43,15 +43,17 @@ def refresh_month_stats(*, root: Organization, year: int) -> int:
                 organization_id=key[0], year=year, month=key[1], sessions_by_type={}, hours=0
             )
         stat.sessions_by_type[s.type] = stat.sessions_by_type.get(s.type, 0) + 1
-        if s.type in study.get(s.organization_id, ()):
+        s_options = options.get(s.organization_id, {})
+        if counts_as_held_study(s, s_options.get("study_types") or ()):
             stat.study_sessions += 1
             stat.hours += s.hours
             stat.expected += s.expected
             stat.attended += s.attended
             stat.excused += s.excused
             stat.absent += s.absent
-            if s.expected:
-                stat.rate_sum += s.attended / s.expected
+            rate = session_participation(s, s_options)
+            if rate is not None:
+                stat.rate_sum += rate
                 stat.rated_sessions += 1
     org_ids = [o.pk for o in m.organizations]
     with transaction.atomic():
@@ -95,16 +97,7 @@ def _refresh_snapshots(*, root: Organization, year: int, today: dt.date | None) 
     for r in a.members:
         if not r.member.enrolled_at_end:
             continue  # the member's snapshot belongs to the subtree they moved to
-        absences = next((v for v in r.verdicts if v.rule_id == "FJ-M1"), None)
-        maximum = next(
-            (x.params["max"] for x in a.profiles[r.profile].rules.all() if x.rule_id == "FJ-M1"), 4
-        )
-        at_risk = bool(
-            absences
-            and absences.outcome == MET
-            and r.excellent_eligible
-            and (absences.number or 0) >= maximum
-        )
+        at_risk = r.one_absence_from_losing_excellent
         members.append(
             MemberSnapshot(
                 member_id=r.member.id,

@@ -25,7 +25,6 @@ from portal.db_router import use_replica
 
 from . import params as params_catalog
 from . import services, supervision
-from .engine import CONSEQUENCE_LABELS, OUTCOME_LABELS
 from .forms import (
     AnswerForm,
     CheckForm,
@@ -45,6 +44,7 @@ from .models import (
     SupervisionReport,
     SupervisionSample,
 )
+from .presenters import CONSEQUENCE_LABELS, OUTCOME_LABELS
 from .selectors import (
     absences,
     assessment_for,
@@ -74,6 +74,11 @@ def org_verdicts(request: HttpRequest, code: str) -> HttpResponse:
             "members": [m for m in assessment.members if m.organization.path.startswith(org.path)],
             "children": [r for r in assessment.organizations if r.organization.pk != org.pk],
             "consequence_labels": CONSEQUENCE_LABELS,
+            # RULES.md 2a: sessions whose day passed without a saved roll count for nothing.
+            "unrecorded": [
+                (day, assessment.metrics.org_by_id[org_id].name, type_, session_code)
+                for _pk, session_code, org_id, type_, day in assessment.metrics.unrecorded
+            ],
         },
     )
 

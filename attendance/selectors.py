@@ -25,7 +25,9 @@ from branches.models import (
 from branches.selectors import members_editable_by, members_visible_to, roll_on, scope_for
 
 from .models import (
+    ATTENDED,
     AttendanceEntry,
+    AttendanceStatus,
     LeaveRequest,
     NoteStatus,
     SelfStudy,
@@ -35,6 +37,87 @@ from .models import (
     StudySession,
     week_start,
 )
+
+# What counts as held (RULES.md 2a)
+
+
+def held_q(*, today: dt.date | None = None, prefix: str = "") -> Q:
+    """A session took place when its date is on or before today (Asia/Shanghai) and its
+    roll was recorded. Only those count for any rule, figure, summary or forecast.
+    `prefix` addresses the session from a related model ("session__")."""
+    today = today or timezone.localdate()
+    return Q(**{f"{prefix}date__lte": today, f"{prefix}attendance_taken_at__isnull": False})
+
+
+def unrecorded_q(*, today: dt.date | None = None, prefix: str = "") -> Q:
+    """A session whose day has come but whose roll was never saved: 未登记考勤."""
+    today = today or timezone.localdate()
+    return Q(**{f"{prefix}date__lte": today, f"{prefix}attendance_taken_at__isnull": True})
+
+
+def is_held(session: StudySession, today: dt.date | None = None) -> bool:
+    return session.is_frozen and session.date <= (today or timezone.localdate())
+
+
+def sessions_unrecorded(
+    *, organization: Organization, year: int, today: dt.date | None = None
+) -> QuerySet[StudySession]:
+    """Sessions of the subtree in the year that count for nothing yet: listed for the
+    secretary as 未登记考勤."""
+    return (
+        StudySession.objects.filter(
+            unrecorded_q(today=today),
+            organization__path__startswith=organization.path,
+            date__year=year,
+        )
+        .select_related("organization")
+        .order_by("date", "start_time")
+    )
+
+
+# The profile options of organizations (请假 excluded, study types, pooled mean) belong to
+# the rules module above this app; it registers a provider at start-up (assessments.apps),
+# so that the session list shows the rate the verdicts use without importing upward.
+PARTICIPATION_OPTIONS: list = []
+
+
+def participation_options(*, root: Organization) -> dict[int, dict]:
+    """Per organization of `root`'s subtree: the options its profile sets for participation."""
+    for provider in PARTICIPATION_OPTIONS:
+        return provider(root)
+    return {}
+
+
+# Attended / expected: the one arithmetic every figure uses (RULES.md section 2)
+
+
+def session_rate(
+    *, expected: int, attended: int, excused: int = 0, exclude_excused: bool = False
+) -> float | None:
+    """Participation of one session: attended (出席 + 迟到) / expected; 请假 stays in the
+    denominator unless the profile excludes it. None when nobody was expected."""
+    denominator = expected - (excused if exclude_excused else 0)
+    return attended / denominator if denominator > 0 else None
+
+
+def average_rate(rows: list[tuple[int, int]], *, pooled: bool = False) -> float | None:
+    """The average over sessions given as (attended, denominator) with denominator > 0:
+    the mean of the session rates, or Σattended / Σexpected when pooled."""
+    if not rows:
+        return None
+    if pooled:
+        return sum(a for a, _ in rows) / sum(e for _, e in rows)
+    return sum(a / e for a, e in rows) / len(rows)
+
+
+def entry_counts(statuses: list[str]) -> dict[str, int]:
+    """expected / attended / excused / absent of a list of attendance statuses."""
+    return {
+        "expected": len(statuses),
+        "attended": sum(1 for s in statuses if s in ATTENDED),
+        "excused": sum(1 for s in statuses if s == AttendanceStatus.EXCUSED),
+        "absent": sum(1 for s in statuses if s == AttendanceStatus.ABSENT),
+    }
 
 
 @dataclass(frozen=True)
@@ -227,9 +310,14 @@ def leave_requests_decidable_by(user: User) -> QuerySet[LeaveRequest]:
     return qs.filter(q)
 
 
-def member_entries(*, member: Member, year: int) -> QuerySet[AttendanceEntry]:
+def member_entries(
+    *, member: Member, year: int, today: dt.date | None = None
+) -> QuerySet[AttendanceEntry]:
+    """The member's entries on sessions of the year that took place (RULES.md 2a)."""
     return (
-        AttendanceEntry.objects.filter(member=member, session__date__year=year)
+        AttendanceEntry.objects.filter(
+            held_q(today=today, prefix="session__"), member=member, session__date__year=year
+        )
         .select_related("session", "session__organization", "makeup")
         .order_by("session__date", "session__start_time")
     )

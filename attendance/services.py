@@ -21,7 +21,6 @@ from branches.models import TOP_TYPES, Member, Organization, OrgType, User
 
 from . import permissions, text
 from .models import (
-    ATTENDED,
     AttendanceEntry,
     AttendanceStatus,
     EntrySource,
@@ -41,7 +40,7 @@ from .models import (
     StudySession,
     week_start,
 )
-from .selectors import expected_attendees
+from .selectors import entry_counts, expected_attendees, session_rate
 from .signals import attendance_changed
 
 SESSION_FIELDS = (
@@ -146,6 +145,17 @@ def _leave_in_time(session: StudySession) -> set[int]:
     }
 
 
+def _save_changed(changed: list[AttendanceEntry], *, by: User | None, reason: str) -> None:
+    if changed:
+        bulk_update_with_history(
+            changed,
+            AttendanceEntry,
+            ["status", "override_reason", "updated_by", "source"],
+            default_user=by,
+            default_change_reason=reason,
+        )
+
+
 def _freeze(
     session: StudySession,
     *,
@@ -157,14 +167,29 @@ def _freeze(
     """Create the frozen list: one entry per expected attendee and the exempt listing.
 
     `status_of` gives (status, reason) per member for the first save; anyone else gets
-    请假 when leave was approved in time, else `default_status`.
+    请假 when leave was approved in time, else `default_status`. Entries that QR check-ins
+    made before the roll was saved are kept (updated where the secretary changed them);
+    an entry of someone no longer expected is dropped.
     """
     expected, exempted = expected_attendees(session=session)
     on_leave = _leave_in_time(session)
     status_of = status_of or {}
-    entries = []
+    scanned = {e.member_id: e for e in AttendanceEntry.objects.filter(session=session)}
+    expected_ids = {e.member.pk for e in expected}
+    stray = [e.pk for member_id, e in scanned.items() if member_id not in expected_ids]
+    if stray:
+        AttendanceEntry.objects.filter(pk__in=stray).delete()
+    entries, changed = [], []
     for e in expected:
         fallback = AttendanceStatus.EXCUSED if e.member.pk in on_leave else default_status
+        existing = scanned.get(e.member.pk)
+        if existing is not None:
+            status, reason = status_of.get(e.member.pk, (existing.status, ""))
+            if (existing.status, existing.override_reason) != (status, reason):
+                existing.status, existing.override_reason = status, reason
+                existing.source, existing.updated_by = source, by
+                changed.append(existing)
+            continue
         status, reason = status_of.get(e.member.pk, (fallback, ""))
         entries.append(
             AttendanceEntry(
@@ -180,6 +205,7 @@ def _freeze(
     bulk_create_with_history(
         entries, AttendanceEntry, default_user=by, default_change_reason="首次登记"
     )
+    _save_changed(changed, by=by, reason="首次登记")
     ExemptAttendee.objects.bulk_create(
         [ExemptAttendee(session=session, member=x.member, kind=x.kind) for x in exempted]
     )
@@ -287,14 +313,7 @@ def attendance_record(
                     entry.status, entry.override_reason = status, reason
                     entry.updated_by, entry.source = by, EntrySource.SECRETARY
                     changed.append(entry)
-            if changed:
-                bulk_update_with_history(
-                    changed,
-                    AttendanceEntry,
-                    ["status", "override_reason", "updated_by", "source"],
-                    default_user=by,
-                    default_change_reason="修改考勤",
-                )
+            _save_changed(changed, by=by, reason="修改考勤")
         locked.attendance_version += 1
         locked.save(update_fields=["attendance_version"])
         attendance_changed.send(sender=StudySession, session_ids=[locked.pk])
@@ -448,17 +467,19 @@ def checkin(*, session: StudySession, member: Member, scanned_at: dt.datetime) -
     )
     with transaction.atomic():
         locked = StudySession.objects.select_for_update().get(pk=session.pk)
-        if locked.is_frozen:
-            entries = {e.member_id: e for e in AttendanceEntry.objects.filter(session=locked)}
-        else:
-            # Under QR check-in, whoever has not scanned is absent until the secretary says otherwise.
-            entries = _freeze(
-                locked, by=None, source=EntrySource.QR, default_status=AttendanceStatus.ABSENT
-            )
-        entry = entries.get(member.pk)
+        entry = AttendanceEntry.objects.filter(session=locked, member=member).first()
         if entry is None:
-            raise ValidationError(_("您不在这次活动的应到名单中"))
-        if entry.checked_in_at is not None:
+            if locked.is_frozen:
+                raise ValidationError(_("您不在这次活动的应到名单中"))
+            # Live check-in marks the scanner only (RULES.md 2a): everyone else stays
+            # unrecorded (待登记) until the secretary saves the roll, which freezes the list.
+            expected = {e.member.pk: e for e in expected_attendees(session=locked)[0]}
+            if member.pk not in expected:
+                raise ValidationError(_("您不在这次活动的应到名单中"))
+            entry = AttendanceEntry(
+                session=locked, member=member, organization=expected[member.pk].organization
+            )
+        elif entry.checked_in_at is not None:
             return entry
         entry.status, entry.source, entry.checked_in_at = status, EntrySource.QR, scanned_at
         entry.override_reason = ""
@@ -467,7 +488,8 @@ def checkin(*, session: StudySession, member: Member, scanned_at: dt.datetime) -
         entry.save()
         locked.attendance_version += 1
         locked.save(update_fields=["attendance_version"])
-        attendance_changed.send(sender=StudySession, session_ids=[locked.pk])
+        if locked.is_frozen:
+            attendance_changed.send(sender=StudySession, session_ids=[locked.pk])
     return entry
 
 
@@ -792,8 +814,12 @@ def record_confirm(*, record: Any, confirm: bool, by: User) -> Any:
     return record
 
 
-def participation(entries: list[AttendanceEntry]) -> float | None:
-    """Attended / expected for one session (请假 stays in the denominator)."""
-    if not entries:
-        return None
-    return sum(1 for e in entries if e.status in ATTENDED) / len(entries)
+def participation(entries: list[AttendanceEntry], *, exclude_excused: bool = False) -> float | None:
+    """Attended / expected for one session, through the one arithmetic of the selectors."""
+    counts = entry_counts([e.status for e in entries if e.status])
+    return session_rate(
+        expected=counts["expected"],
+        attended=counts["attended"],
+        excused=counts["excused"],
+        exclude_excused=exclude_excused,
+    )

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -65,17 +65,21 @@ from .schedule import holiday_name, holidays_between, is_working_day
 from .selectors import (
     central_group_members,
     entries_writable_by,
+    entry_counts,
     expected_attendees,
+    is_held,
     leave_requests_decidable_by,
     member_entries,
     notes_editable_by,
     notes_reviewable_by,
     notes_to_review,
     notes_visible_to,
+    participation_options,
     records_confirmable_by,
     self_study_weeks,
     self_study_weeks_to_review,
     self_study_writable_by,
+    session_rate,
     sessions_editable_by,
     sessions_readable_by,
     sessions_unlockable_by,
@@ -111,17 +115,33 @@ def _year(request: HttpRequest) -> int:
 def session_list(request: HttpRequest, code: str) -> HttpResponse:
     org = get_object_or_404(organizations_visible_to(request.user), code=code)
     year = _year(request)
-    sessions = (
+    today = timezone.localdate()
+    sessions = list(
         StudySession.objects.filter(organization__path__startswith=org.path, date__year=year)
         .select_related("organization")
         .annotate(
             expected=Count("entries"),
             attended=Count("entries", filter=Q(entries__status__in=ATTENDED)),
+            excused=Count("entries", filter=Q(entries__status=AttendanceStatus.EXCUSED)),
         )
         .order_by("-date", "-start_time")
     )
+    options = participation_options(root=org)
     for s in sessions:
-        s.rate = s.attended / s.expected if s.expected else None
+        # RULES.md 2a: a rate only for a session that took place and whose roll was saved,
+        # with the profile's options (the same number as the verdicts).
+        s.held = is_held(s, today)
+        s.unrecorded = s.date <= today and not s.is_frozen
+        s.rate = (
+            session_rate(
+                expected=s.expected,
+                attended=s.attended,
+                excused=s.excused,
+                exclude_excused=options.get(s.organization_id, {}).get("exclude_excused", False),
+            )
+            if s.held
+            else None
+        )
     return render(
         request,
         "attendance/session_list.html",
@@ -129,6 +149,7 @@ def session_list(request: HttpRequest, code: str) -> HttpResponse:
             "org": org,
             "year": year,
             "sessions": sessions,
+            "unrecorded": [s for s in reversed(sessions) if s.unrecorded],
             "can_write": scope_for(request.user).can_write_path(org.path),
         },
     )
@@ -247,7 +268,12 @@ def session_detail(request: HttpRequest, code: str) -> HttpResponse:
     counts = defaultdict(int)
     for e in entries:
         counts[e.status] += 1
-    rate = services.participation(entries) if session.is_frozen else None
+    rate = None
+    if is_held(session):
+        options = participation_options(root=session.organization).get(session.organization_id, {})
+        rate = services.participation(
+            entries, exclude_excused=options.get("exclude_excused", False)
+        )
     own_entry = (
         next((e for e in entries if e.member_id == scope.member_id), None)
         if scope.member_id
@@ -326,20 +352,29 @@ def _attendance_rows(session: StudySession) -> list[dict]:
             for e in entries
         ]
     expected, _ = expected_attendees(session=session)
+    # Before the roll is saved only QR check-ins exist: the scanners keep their status, the
+    # others are unrecorded (待登记) and start as 出席 (请假 with leave approved in time).
+    scanned = {e.member_id: e for e in AttendanceEntry.objects.filter(session=session)}
     rows = []
     for e in expected:
         lr = leave.get(e.member.pk)
+        scan = scanned.get(e.member.pk)
+        if scan is not None:
+            status = scan.status
+        elif lr and lr.approved_in_time:
+            status = AttendanceStatus.EXCUSED
+        else:
+            status = AttendanceStatus.PRESENT
         rows.append(
             {
                 "member": e.member,
                 "organization": e.organization,
-                "status": AttendanceStatus.EXCUSED
-                if lr and lr.approved_in_time
-                else AttendanceStatus.PRESENT,
+                "status": status,
                 "reason": "",
                 "leave": lr,
-                "source": "",
-                "checked_in_at": None,
+                "source": scan.source if scan is not None else "",
+                "checked_in_at": scan.checked_in_at if scan is not None else None,
+                "unrecorded": scan is None,
             }
         )
     return rows
@@ -350,7 +385,13 @@ def attendance_take(request: HttpRequest, code: str) -> HttpResponse:
     """One page, one POST: everyone defaults to 出席, one click per exception."""
     session = _session(request, code, write=True)
     errors: list[str] = []
-    if request.method == "POST":
+    # "其余未签到的标记为…" re-renders the page with those rows changed; it saves nothing.
+    rest_status = (
+        request.POST.get("rest_status_choice", "")
+        if request.method == "POST" and "rest_apply" in request.POST
+        else ""
+    )
+    if request.method == "POST" and not rest_status:
         try:
             version = int(request.POST.get("version", "-1"))
         except ValueError:
@@ -379,13 +420,17 @@ def attendance_take(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, _("考勤已保存"))
             return redirect(session)
     rows = _attendance_rows(session)
-    if request.method == "POST" and errors:
+    if request.method == "POST" and (errors or rest_status):
         # Keep what the secretary clicked so that nothing is lost on an error.
         for row in rows:
             mid = row["member"].pk
             row["status"] = request.POST.get(f"status-{mid}", row["status"])
             row["reason"] = request.POST.get(f"reason-{mid}", row["reason"])
+            # "其余未签到的标记为…": every row without a check-in, in one step, not saved yet.
+            if rest_status in AttendanceStatus.values and row.get("unrecorded"):
+                row["status"] = rest_status
     now = timezone.now()
+    unrecorded = sum(1 for row in rows if row.get("unrecorded"))
     return render(
         request,
         "attendance/attendance_take.html",
@@ -396,6 +441,9 @@ def attendance_take(request: HttpRequest, code: str) -> HttpResponse:
             "errors": errors,
             "not_started": now < session.starts_at,
             "locked": session.is_locked(now),
+            "frozen": session.is_frozen,
+            "unrecorded": unrecorded,
+            "scanned": len(rows) - unrecorded if not session.is_frozen else 0,
         },
     )
 
@@ -1022,15 +1070,33 @@ def record_confirm(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return redirect("attendance:review_inbox")
 
 
+def _study_types_of(member: Member, year: int) -> frozenset[str]:
+    """The study types of the profile of the member's latest enrolment in the year."""
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    enrolment = (
+        member.memberships.filter(Q(start__isnull=True) | Q(start__lte=last))
+        .filter(Q(end__isnull=True) | Q(end__gt=first))
+        .select_related("organization")
+        .order_by(F("start").desc(nulls_last=True))
+        .first()
+    )
+    if enrolment is None:
+        return frozenset()
+    options = participation_options(root=enrolment.organization)
+    return frozenset(options.get(enrolment.organization_id, {}).get("study_types") or [])
+
+
 @login_required
 def member_archive(request: HttpRequest, member_no: str) -> HttpResponse:
     """学习档案: a member's year in one view."""
     member = get_object_or_404(members_visible_to(request.user), member_no=member_no)
     year = _year(request)
     entries = list(member_entries(member=member, year=year))
-    status_counts = defaultdict(int)
-    for e in entries:
-        status_counts[e.status] += 1
+    # The counts are of held study sessions under the member's profile, as the verdicts and
+    # the summary count them (支委会 is listed but not counted by default).
+    study_types = _study_types_of(member, year)
+    counted = [e.status for e in entries if e.session.type in study_types]
+    status_counts = dict(Counter(counted))
     study_weeks = self_study_weeks(member=member, year=year)
     can_write = members_editable_by(request.user).filter(pk=member.pk).exists()
     own = member.pk == scope_for(request.user).member_id
@@ -1070,7 +1136,8 @@ def member_archive(request: HttpRequest, member_no: str) -> HttpResponse:
             "member": member,
             "year": year,
             "entries": entries,
-            "counts": dict(status_counts),
+            "counts": status_counts,
+            "expected": entry_counts(counted)["expected"],
             "study_total": study_total,
             "weeks": study_weeks,
             "training_hours": training_sessions + training_outside,

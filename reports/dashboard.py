@@ -26,6 +26,7 @@ from django.utils.translation import get_language
 
 from assessments.models import MemberSnapshot, MonthStat, VerdictSnapshot
 from attendance.models import StudySession
+from attendance.selectors import held_q
 from branches.models import Membership, Organization, OrgType, on_date_q
 
 logger = logging.getLogger(__name__)
@@ -302,7 +303,9 @@ def dashboard_data(
         .annotate(**month_sums)
     )
     type_rows = (
-        StudySession.objects.filter(organization__path__startswith=path, date__year=year)
+        StudySession.objects.filter(
+            held_q(today=today), organization__path__startswith=path, date__year=year
+        )
         .order_by()
         .values("type")
         .annotate(n=Count("pk"))

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from attendance.models import AttendanceEntry, StudySession
+from attendance.selectors import held_q
 from attendance.views import _year
 from branches.models import Organization
 from branches.selectors import organizations_visible_to, scope_for
@@ -224,8 +225,11 @@ def attendance_register(request: HttpRequest, code: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     org = get_object_or_404(organizations_visible_to(request.user), code=code)
     year = _year(request)
+    # Only sessions that took place (RULES.md 2a): a scan before the roll is saved is no roll.
     sessions = list(
-        StudySession.objects.filter(organization__path__startswith=org.path, date__year=year)
+        StudySession.objects.filter(
+            held_q(), organization__path__startswith=org.path, date__year=year
+        )
         .select_related("organization")
         .order_by("date", "start_time")[: MAX_REGISTER_SESSIONS + 1]
     )

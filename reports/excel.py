@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from assessments.presenters import eligibility_label
 from common.xlsx import DATE, INTEGER, NUMBER, PERCENT, Column, Sheet, Styled, Table, workbook_bytes
 
 from .summary import SummaryData
@@ -150,7 +151,7 @@ def _members(data: SummaryData) -> tuple[list[Column], list[Any]]:
             m.notes,
             m.note_words,
             None if m.exam_average is None else round(m.exam_average, 1),
-            _("是") if m.excellent_eligible else _("否"),
+            eligibility_label(m.excellent_eligible, _("是"), _("否")),
             "、".join(m.not_met),
         ]
         for m in data.members

@@ -25,6 +25,7 @@ from assessments.engine import (
     OrgResult,
     Verdict,
     assess,
+    session_participation,
     training_totals,
 )
 from assessments.models import ExamScore
@@ -32,7 +33,6 @@ from assessments.selectors import ExamResult, enrolment_in_year, exam_results
 from attendance.models import (
     ATTENDED,
     AttendanceEntry,
-    AttendanceStatus,
     FieldResearch,
     LeaveRequest,
     LeaveStatus,
@@ -112,7 +112,7 @@ class MemberLine:
     notes: int
     note_words: int
     exam_average: float | None
-    excellent_eligible: bool
+    excellent_eligible: bool | None  # None: 无法评定 (RULES.md 2a)
     # Rule ids that block 优秀 or 先进党员, and every rule not met (for the workbook).
     blocking: list[str]
     not_met: list[str]
@@ -190,6 +190,9 @@ class SummaryData:
     profile_version: int
     # The organization's own results (RULES.md: the branch's own study sessions).
     study_sessions: int
+    # Members on the roll at the end of the period (Metrics.members_on_roll): the same
+    # figure as the superior's roll-up; `members` lists everyone on a roll in the year.
+    member_count: int
     avg_participation: float | None
     five_good: bool
     advanced_eligible: bool
@@ -216,6 +219,9 @@ class SummaryData:
     plan_status: str | None  # the status of an unfiled plan, None when there is none
     branches: list[BranchLine] = field(default_factory=list)
     branch_totals: BranchTotals | None = None
+    # Sessions of the subtree whose day has come but whose roll was never saved (RULES.md
+    # 2a): counted nowhere above, listed for the secretary. (date, organizer, type, code).
+    unrecorded: list[tuple[dt.date, str, str, str]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -231,17 +237,11 @@ class SummaryData:
 
     @property
     def members_not_excellent(self) -> list[MemberLine]:
-        return [m for m in self.members if not m.excellent_eligible]
+        return [m for m in self.members if m.excellent_eligible is False]
 
     @property
     def verdicts_not_met(self) -> int:
         return sum(1 for v in self.verdicts if v.outcome == NOT_MET)
-
-
-def _rate(expected: int, attended: int, excused: int, options: dict) -> float | None:
-    # Same definition as assessments.engine.session_rates, so the rows add up to the average.
-    denominator = expected - (excused if options.get("exclude_excused") else 0)
-    return attended / denominator if denominator > 0 else None
 
 
 def _type_month(sessions, study_types: frozenset[str]) -> tuple[list[TypeMonthRow], list[int]]:
@@ -319,8 +319,8 @@ def _branch_lines(
     for r in members:
         branch = _branch_of(r.organization.path, branch_paths)
         if branch is not None:
-            member_count[branch.pk] += 1
-            not_excellent[branch.pk] += not r.excellent_eligible
+            member_count[branch.pk] += r.member.enrolled_at_end
+            not_excellent[branch.pk] += r.excellent_eligible is False
     lines = []
     for r in branch_results:
         org = r.organization
@@ -412,6 +412,7 @@ def build_summary(
     }
     topics = dict(
         StudySession.objects.filter(
+            m.held(),
             organization__path__startswith=organization.path,
             date__range=(m.first_day, m.last_day),
         ).values_list("pk", "topic")
@@ -436,7 +437,7 @@ def build_summary(
                 attended=s.attended,
                 excused=s.excused,
                 absent=s.expected - s.attended - s.excused,
-                rate=_rate(s.expected, s.attended, s.excused, s_options),
+                rate=session_participation(s, s_options),
                 counts_as_study=s.type in (s_options.get("study_types") or []),
             )
         )
@@ -486,6 +487,7 @@ def build_summary(
         profile=own.profile,
         profile_version=own.profile_version,
         study_sessions=own.study_sessions,
+        member_count=m.members_on_roll(organization),
         avg_participation=own.avg_participation,
         five_good=own.five_good,
         advanced_eligible=own.advanced_eligible,
@@ -508,6 +510,10 @@ def build_summary(
         plan=plan,
         plan_status=plan_status,
     )
+    data.unrecorded = [
+        (day, m.org_by_id[org_id].name, type_, code)
+        for _pk, code, org_id, type_, day in m.unrecorded
+    ]
     if rollup:
         data.branches, data.branch_totals = _branch_lines(assessment, assessment.members)
     return data
@@ -526,6 +532,8 @@ class ArchiveEntry:
     status: str
     makeup_date: dt.date | None
     makeup_note: str
+    # Whether the member's profile counts the type as study (支委会 does not by default).
+    counts_as_study: bool = True
 
 
 @dataclass
@@ -550,6 +558,9 @@ class MemberArchive:
     research: list[FieldResearch]
     leave_requests: list[LeaveRequest]
     exams: list[ExamResult]
+    # expected / attended / excused / absent on held study sessions, as the verdicts count
+    # them (assessments.metrics.entry_counts with the member's profile).
+    study_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -557,19 +568,19 @@ class MemberArchive:
 
     @property
     def expected(self) -> int:
-        return len(self.entries)
+        return self.study_counts.get("expected", 0)
 
     @property
     def attended(self) -> int:
-        return sum(self.status_counts.get(s, 0) for s in ATTENDED)
+        return self.study_counts.get("attended", 0)
 
     @property
     def unexcused_absences(self) -> int:
-        return self.status_counts.get(AttendanceStatus.ABSENT, 0)
+        return self.study_counts.get("absent", 0)
 
     @property
     def excused(self) -> int:
-        return self.status_counts.get(AttendanceStatus.EXCUSED, 0)
+        return self.study_counts.get("excused", 0)
 
     @property
     def makeups(self) -> int:
@@ -590,13 +601,16 @@ def build_member_archive(
     """Everything of LC-A1's 学习档案 for one member and one year, with the member's verdicts."""
     enrolment = enrolment_in_year(member=member, year=year)
     result = None
+    study_types: frozenset[str] = frozenset()
     if enrolment is not None:
         # The verdicts as the member's own verdict page computes them (enrolment's subtree).
-        result = assess(root=enrolment.organization, year=year, today=today).member(
-            member.member_no
-        )
+        assessment = assess(root=enrolment.organization, year=year, today=today)
+        result = assessment.member(member.member_no)
+        if result is not None:
+            profile = assessment.profiles.get(result.profile)
+            study_types = frozenset((profile.options if profile else {}).get("study_types") or [])
     entries = []
-    for e in member_entries(member=member, year=year):
+    for e in member_entries(member=member, year=year, today=today):
         # The reverse one-to-one raises (an AttributeError) when there is no 补课.
         makeup = getattr(e, "makeup", None)
         entries.append(
@@ -609,6 +623,7 @@ def build_member_archive(
                 status=e.status,
                 makeup_date=makeup.date if makeup is not None else None,
                 makeup_note=makeup.note if makeup is not None else "",
+                counts_as_study=e.session.type in study_types,
             )
         )
     counts = Counter(e.status for e in entries)
@@ -663,4 +678,5 @@ def build_member_archive(
             .order_by("session__date")
         ),
         exams=exam_results(member=member, year=year),
+        study_counts=dict(result.attendance) if result is not None else {},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from assessments.presenters import eligibility_label
 from assessments.selectors import absences, assessment_for, enrolment_in_year
 from assessments.views import _sort_key
 from attendance.views import _year
@@ -13,7 +14,7 @@ from common.downloads import xlsx_response
 from common.xlsx import DATE, INTEGER, NUMBER, PERCENT, Column, Sheet
 from portal.db_router import use_replica
 
-from .exports import org_export, org_title, outcome_label
+from .exports import org_export, org_title
 
 RULE_COLUMNS = [
     Column("规则"),
@@ -30,17 +31,16 @@ RULE_COLUMNS = [
 
 
 def _rule_rows(verdicts) -> list[list]:
-    forecast = {"on_track": "进度正常", "at_risk": "进度落后"}
     return [
         [
             v.rule_id,
             v.title,
-            outcome_label(v.outcome),
+            v.outcome_label,
             v.value,
             v.threshold,
             v.detail,
             "、".join(v.missing),
-            forecast.get(v.forecast or "", ""),
+            v.forecast_label,
             "、".join(v.consequence_labels),
             v.quote,
         ]
@@ -68,7 +68,7 @@ def org_verdicts_xlsx(request: HttpRequest, code: str) -> HttpResponse:
             m.unexcused_absences,
             m.attendance.get("expected", 0),
             m.attendance.get("attended", 0),
-            "是" if m.excellent_eligible else "否",
+            eligibility_label(m.excellent_eligible),
             " ".join(v.rule_id for v in m.verdicts if v.outcome == "not_met"),
         ]
         for m in a.members
@@ -118,7 +118,7 @@ def overview_xlsx(request: HttpRequest, code: str) -> HttpResponse:
                 r.study_sessions,
                 r.avg_participation,
                 "达标" if r.five_good else "不达标",
-                *[outcome_label(by_id[rid].outcome) if rid in by_id else "" for rid in rule_ids],
+                *[by_id[rid].outcome_label if rid in by_id else "" for rid in rule_ids],
             ]
         )
     columns = [

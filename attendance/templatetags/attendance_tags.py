@@ -52,6 +52,7 @@ def _buttons(current: str, values: tuple[str, ...]) -> str:
 def attendance_rows(rows, choices) -> SafeString:
     values = tuple(str(value) for value, _short in choices)
     t_leave, t_scan = escape(_("请假申请")), escape(_("扫码"))
+    t_unrecorded = escape(_("待登记"))
     t_reason = escape(_("没有会前批准的请假：改为请假须填写理由"))
     out = []
     for row in rows:
@@ -69,10 +70,16 @@ def attendance_rows(rows, choices) -> SafeString:
         if row["checked_in_at"]:
             at = timezone.localtime(row["checked_in_at"]).strftime("%H:%M")
             badges += f'<span class="badge text-bg-info">{t_scan} {at}</span>'
+        unrecorded = bool(row.get("unrecorded"))
+        if unrecorded:
+            badges += (
+                f'<span class="badge text-bg-light border unrecorded-badge">{t_unrecorded}</span>'
+            )
         hidden = " d-none" if status != AttendanceStatus.EXCUSED or leave_ok else ""
         out.append(
             f'<div class="list-group-item attendance-row" data-member="{escape(member.member_no)}"'
-            f' data-leave-ok="{"1" if leave_ok else ""}">'
+            f' data-leave-ok="{"1" if leave_ok else ""}"'
+            f' data-unrecorded="{"1" if unrecorded else ""}">'
             '<div class="d-flex flex-wrap justify-content-between align-items-center gap-2">'
             f'<div><strong>{name}</strong> <span class="text-body-secondary small">{org}</span>'
             f"{badges}</div>"

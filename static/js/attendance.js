@@ -31,8 +31,26 @@ document.querySelectorAll(".attendance-row").forEach(function (row) {
     if (show && Date.now() - lastPointer < 1000) reason.focus();
   });
 });
+// "其余未签到的标记为…": set every row without a check-in in one step (nothing is saved
+// until the secretary presses 保存考勤).
+var restApply = document.getElementById("rest-apply");
+if (restApply) {
+  restApply.addEventListener("click", function (e) {
+    e.preventDefault();
+    var value = document.getElementById("rest-status").value;
+    document.querySelectorAll('.attendance-row[data-unrecorded="1"]').forEach(function (row) {
+      row.querySelectorAll("input[type=radio]").forEach(function (radio) {
+        if (radio.value === value) {
+          radio.checked = true;
+          radio.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      });
+    });
+  });
+}
 if (attendanceForm) {
-  attendanceForm.addEventListener("submit", function () {
-    attendanceForm.querySelector("button[type=submit]").disabled = true;
+  attendanceForm.addEventListener("submit", function (e) {
+    if (e.submitter && e.submitter.id === "rest-apply") return;
+    attendanceForm.querySelector("button[type=submit]:not(#rest-apply)").disabled = true;
   });
 }

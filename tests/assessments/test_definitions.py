@@ -325,7 +325,11 @@ def test_json_document_has_the_ledger_shape(cast):
     branch = next(o for o in doc["organizations"] if o["code"] == "JG-01-02")
     assert branch["profile"] == "默认" and branch["study_sessions"] == 12
     assert branch["avg_participation"] == 1.0 and branch["five_good"] is True
-    assert branch["rules"]["FJ-B1"] == "met" and branch["rules"]["LC-B2"] == "n/a"
+    assert branch["rules"]["FJ-B1"] == {"outcome": "met", "value": 12, "threshold": 12}
+    assert branch["rules"]["LC-B2"] == {"outcome": "n/a"}
+    # 党课 (FJ-B5) was never held: every quarter is named, as YYYY-Qn.
+    assert branch["rules"]["FJ-B5"]["missing"] == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
+    assert branch["rules"]["FJ-B5"]["outcome"] == "not_met"
     member = next(m for m in doc["members"] if m["id"] == "B002")
     assert member["organization"] == "JG-01-02" and member["excellent_eligible"] is True
     assert set(member["rules"]) == {"FJ-M1", "FJ-M2", "LC-T1"}

@@ -67,21 +67,26 @@ def test_assess_json_on_an_imported_ledger(db, tmp_path, capsys):
 
     a = orgs["SZ-01"]
     assert a["profile"] == "默认" and a["study_sessions"] == 12
-    assert a["rules"]["FJ-B1"] == "met"  # exactly 12 meets "不少于12次"
+    assert a["rules"]["FJ-B1"] == {"outcome": "met", "value": 12, "threshold": 12}
     # 12 sessions: 5 at 50% and 7 at 100%: mean 0.7917 < 0.8 (not pooled).
     assert a["avg_participation"] == round((5 * 0.5 + 7) / 12, 4)
-    assert a["rules"]["FJ-B7"] == "not_met" and a["five_good"] is False
-    assert a["rules"]["LC-B2"] == "n/a"  # no 党小组
-    assert a["rules"]["LC-B1"] == "not_met"  # 支委会 in only three months
+    assert a["rules"]["FJ-B7"] == {"outcome": "not_met", "value": 0.7917, "threshold": 0.8}
+    assert a["five_good"] is False
+    assert a["rules"]["LC-B2"] == {"outcome": "n/a"}  # no 党小组
+    # 支委会 in February to April only: the other nine months are named.
+    assert a["rules"]["LC-B1"]["outcome"] == "not_met"
+    assert a["rules"]["LC-B1"]["missing"] == [
+        f"2025-{m:02d}" for m in (1, 5, 6, 7, 8, 9, 10, 11, 12)
+    ]
 
     b = orgs["SZ-02"]
     assert b["profile"] == "福建省住建厅机关" and b["study_sessions"] == 14
-    assert b["rules"]["FJ-B6"] == "not_met" and b["five_good"] is False
+    assert b["rules"]["FJ-B6"]["outcome"] == "not_met" and b["five_good"] is False
     assert b["avg_participation"] == 0.5  # 请假 stays in the denominator
 
     # Exactly 5 unexcused absences block 优秀; the make-ups do not erase them.
     assert members["S2"]["unexcused_absences"] == 5 and members["S2"]["excellent_eligible"] is False
-    assert members["S2"]["rules"]["FJ-M1"] == "not_met"
+    assert members["S2"]["rules"]["FJ-M1"] == {"outcome": "not_met", "value": 5, "threshold": 5}
     assert members["S1"]["excellent_eligible"] is True
     # 请假 is not an unexcused absence.
     assert members["S4"]["unexcused_absences"] == 0 and members["S4"]["excellent_eligible"] is True

@@ -175,8 +175,10 @@ def test_member_checks_in_by_qr_and_late_after_the_grace_period(cast, qr_session
             "member__member_no", "status"
         )
     )
-    # Under QR check-in the others are absent until the secretary corrects them.
-    assert statuses == {"A002": "出席", "A001": "缺席"}
+    # Live check-in marks the scanner only (RULES.md 2a): the others stay unrecorded.
+    assert statuses == {"A002": "出席"}
+    qr_session.refresh_from_db()
+    assert not qr_session.is_frozen
     with time_machine.travel(dt.datetime(2025, 3, 5, 6, 50, tzinfo=dt.UTC), tick=False):
         path = scan_url(cast.client("secretary_a"), qr_session)
         client = cast.client("secretary_a")

@@ -79,3 +79,38 @@ def test_session_leave_attendance_story(cast, browser, live_server):
         "A001": "迟到",
         "A002": "请假",
     }
+
+
+def test_after_a_qr_meeting_the_rest_is_marked_in_one_step(cast, page):
+    """Issue 16: the roll starts from the scans; "其余未签到的标记为 缺席" changes the other
+    rows on the page at once, and nothing is 缺席 until the secretary saves."""
+    from attendance import services
+    from tests.conftest import refreshed
+    from tests.factories import make_member, make_session
+
+    for i in range(3):
+        make_member(cast.branch_a, name=f"扫码{i}", member_no=f"Q{i:03d}")
+    session = make_session(refreshed(cast.branch_a), date=dt.date(2025, 6, 3), qr_enabled=True)
+    services.checkin(
+        session=session,
+        member=cast.member_a_member,
+        scanned_at=session.starts_at + dt.timedelta(minutes=4),
+    )
+    with time_machine.travel(AFTER, tick=True):
+        log_in(page, "sec_a")
+        page.goto(f"/sessions/{session.code}/attendance/")
+        expect(page.locator("body")).to_contain_text("已有 1 人扫码签到")
+        row = page.locator(".attendance-row[data-member='Q001']")
+        expect(row.locator("input[value='出席']")).to_be_checked()
+        page.locator("#rest-status").select_option("缺席")
+        page.locator("#rest-apply").click()
+        expect(row.locator("input[value='缺席']")).to_be_checked()
+        scanned = page.locator(".attendance-row[data-member='A002']")
+        expect(scanned.locator("input[value='出席']")).to_be_checked()
+        assert not AttendanceEntry.objects.filter(session=session, status="缺席").exists()
+        page.get_by_role("button", name="保存考勤").click()
+        expect(page.locator("body")).to_contain_text("考勤已保存")
+    statuses = dict(
+        AttendanceEntry.objects.filter(session=session).values_list("member__member_no", "status")
+    )
+    assert statuses.pop("A002") == "出席" and set(statuses.values()) == {"缺席"}

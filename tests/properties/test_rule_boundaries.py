@@ -70,11 +70,12 @@ sessions = st.lists(
 @settings(max_examples=300)
 @given(sessions)
 def test_twelve_study_sessions_a_year(rows):
-    """FJ-B1: 党支部集体学习每年不少于12次 — sessions of the study types only."""
+    """FJ-B1: 党支部集体学习每年不少于12次 — held sessions of the study types only, with
+    somebody expected (a roll saved with nobody on it is no session)."""
     verdict = EVALUATORS["session_count"](
         shipped("FJ-B1"), BRANCH, context(metrics(sessions_by_org={BRANCH.pk: rows}))
     )
-    study = sum(1 for r in rows if r.type in STUDY_TYPES_DEFAULT)
+    study = sum(1 for r in rows if r.type in STUDY_TYPES_DEFAULT and r.expected > 0)
     assert verdict.outcome == (MET if study >= 12 else NOT_MET)
     assert verdict.forecast is None  # the year is over
 
@@ -94,7 +95,8 @@ def test_average_participation_of_eighty_percent(rows):
         if r.type in STUDY_TYPES_DEFAULT and r.expected > 0
     ]
     if not rated:
-        assert verdict.outcome == NA
+        # No evidence is no pass (RULES.md 2a): FJ-B7 blocks 五好, so it is not met.
+        assert verdict.outcome == NOT_MET and verdict.value_number is None
         return
     mean = sum(rated) / len(rated)
     if mean >= Fraction(4, 5):
@@ -136,14 +138,15 @@ def test_three_hours_of_self_study_a_week(total, spans):
 
 @given(st.lists(st.tuples(st.integers(-30, 400), st.integers(0, 400)), max_size=4))
 def test_whole_weeks_are_whole_iso_weeks_covered(spans):
-    """Counted against a day-by-day oracle: an ISO week of the year counts when all of its
-    seven days fall inside the (merged) intervals."""
+    """Counted against a day-by-day oracle: a week (Monday to Sunday) counts when all of its
+    seven days lie inside the calendar year and the (merged) intervals (RULES.md 2a)."""
     first = dt.date(YEAR, 1, 1)
     intervals = [(first + dt.timedelta(a), first + dt.timedelta(a + n)) for a, n in spans]
     covered = {lo + dt.timedelta(d) for lo, hi in intervals for d in range((hi - lo).days)}
-    monday = dt.date.fromisocalendar(YEAR, 1, 1)
+    covered = {d for d in covered if d.year == YEAR}
+    monday = first + dt.timedelta((7 - first.weekday()) % 7)
     expected = 0
-    while monday < dt.date.fromisocalendar(YEAR + 1, 1, 1):
+    while monday + dt.timedelta(6) <= dt.date(YEAR, 12, 31):
         if all(monday + dt.timedelta(d) in covered for d in range(7)):
             expected += 1
         monday += dt.timedelta(7)

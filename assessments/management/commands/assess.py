@@ -5,7 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from assessments.engine import OUTCOME_LABELS, as_json, assess
+from assessments.engine import as_json, assess
+from assessments.presenters import OUTCOME_LABELS
 from branches.models import Organization
 
 
@@ -44,14 +45,18 @@ class Command(BaseCommand):
         )
         for o in doc["organizations"]:
             rate = "—" if o["avg_participation"] is None else f"{o['avg_participation']:.1%}"
-            failed = [rid for rid, out in o["rules"].items() if out == "not_met"]
+            failed = [rid for rid, out in o["rules"].items() if out["outcome"] == "not_met"]
             self.stdout.write(
                 f"{o['code']:<14}{o['profile']:<10}{o['study_sessions']:>8}{rate:>12}  {'是' if o['five_good'] else '否'}   {' '.join(failed)}"
             )
-        blocked = [m for m in doc["members"] if not m["excellent_eligible"]]
-        self.stdout.write(f"\n党员 {len(doc['members'])} 人，不得评为优秀 {len(blocked)} 人：")
+        blocked = [m for m in doc["members"] if m["excellent_eligible"] is False]
+        unknown = sum(1 for m in doc["members"] if m["excellent_eligible"] is None)
+        self.stdout.write(
+            f"\n党员 {len(doc['members'])} 人，不得评为优秀 {len(blocked)} 人，"
+            f"无法评定（未被列入任何已举行集体学习的应到名单）{unknown} 人："
+        )
         for m in blocked:
-            reasons = [rid for rid, out in m["rules"].items() if out == "not_met"]
+            reasons = [rid for rid, out in m["rules"].items() if out["outcome"] == "not_met"]
             self.stdout.write(
                 f"  {m['id']} {m['name']}（{m['organization']}）无故缺席 {m['unexcused_absences']} 次 {OUTCOME_LABELS['not_met']}：{' '.join(reasons)}"
             )
