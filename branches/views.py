@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -26,7 +27,7 @@ from .forms import (
     TransferForm,
     member_form_initial,
 )
-from .ledger import LedgerRejected, import_ledger
+from .ledger import LedgerRejected, import_ledger, max_rows_per_sheet
 from .models import MEMBER_HOLDING_TYPES, Member, Membership, Organization, Role
 from .privacy import log_access
 from .selectors import (
@@ -433,12 +434,24 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
     if not (scope.is_admin or scope.write_paths):
         raise Http404
     form = LedgerUploadForm(request.POST or None, request.FILES or None)
-    result = errors = None
+    result = None
+    errors: list[str] = []
+    error_count = 0
     if request.method == "POST" and form.is_valid():
         try:
             result = import_ledger(form.cleaned_data["file"], user=request.user)
         except LedgerRejected as exc:
-            errors = exc.errors
+            # Past 200 errors the list is grouped (LEDGER.md), so the page stays small.
+            errors, error_count = exc.lines(), len(exc.errors)
     return render(
-        request, "branches/ledger_import.html", {"form": form, "result": result, "errors": errors}
+        request,
+        "branches/ledger_import.html",
+        {
+            "form": form,
+            "result": result,
+            "errors": errors,
+            "error_count": error_count,
+            "max_mb": settings.LEDGER_MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_rows": max_rows_per_sheet(),
+        },
     )

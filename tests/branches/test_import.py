@@ -124,7 +124,14 @@ def test_a_later_workbook_updates_by_code_and_transfers_with_a_date(db):
 BAD_ROWS = [
     # (sheet, row replaced, replacement, expected row number, column, message fragment)
     ("组织", 0, ["SZ-01-01", "", "党支部", "SZ-01", ""], 2, "名称", "必填项为空"),
-    ("组织", 0, ["SZ-01-01", "综合处党支部", "支部", "SZ-01", ""], 2, "类型", "类型「支部」无效"),
+    (
+        "组织",
+        0,
+        ["SZ-01-01", "综合处党支部", "支部", "SZ-01", ""],
+        2,
+        "类型",
+        "类型「支部」无法识别",
+    ),
     (
         "组织",
         0,
@@ -174,7 +181,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "主任", "", "", None, None, ""],
         2,
         "职务",
-        "职务「主任」无效",
+        "职务「主任」无法识别",
     ),
     (
         "党员",
@@ -182,7 +189,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "小组长", "", "", None, None, ""],
         2,
         "职务",
-        "小组长必须编入党小组",
+        "职务「小组长」须编入党小组",
     ),
     (
         "党员",
@@ -190,7 +197,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "", "积极分子", "", None, None, ""],
         2,
         "类别",
-        "类别「积极分子」无效",
+        "类别「积极分子」无法识别",
     ),
     (
         "党员",
@@ -198,7 +205,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "", "", "厅级", None, None, ""],
         2,
         "干部层级",
-        "干部层级「厅级」无效",
+        "干部层级「厅级」无法识别",
     ),
     (
         "党员",
@@ -214,7 +221,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "", "", "", "2021-05-01", "2021-04-01", ""],
         2,
         "转出日期",
-        "转出日期必须晚于转入日期",
+        "转出日期「2021-04-01」应晚于转入日期「2021-05-01」",
     ),
     (
         "党员",
@@ -262,7 +269,10 @@ def test_a_missing_required_column_is_reported_at_the_header(db):
     book = workbook(组织=[["编码", "名称"], ["A", "某组织"]])
     with pytest.raises(LedgerRejected) as exc:
         import_ledger(book, user=admin())
-    assert str(exc.value.errors[0]) == "组织，第1行，类型：缺少必填列"
+    assert str(exc.value.errors[0]) == (
+        "组织，第1行，类型：缺少必填列。表头行应含有：编码、名称、类型"
+        "（标题行可在表头行上方；在前 30 行中含有最多必填列名的是第1行）"
+    )
 
 
 def test_blank_rows_and_extra_columns_are_ignored_and_column_order_does_not_matter(db):
@@ -287,7 +297,10 @@ def test_unknown_sheets_are_reported_not_silently_ignored(db):
 def test_a_file_that_is_not_a_workbook_is_refused(db):
     with pytest.raises(LedgerRejected) as exc:
         import_ledger(io.BytesIO(b"not a spreadsheet at all"), user=admin())
-    assert "不是有效的 .xlsx 工作簿" in str(exc.value.errors[0])
+    assert str(exc.value.errors[0]) == (
+        "工作簿，整个工作表：无法识别的文件格式：只能导入 .xlsx、.xls 或 .ods 工作簿；"
+        "请在 Excel/WPS 中另存为 .xlsx 后重新上传"
+    )
 
 
 def test_a_zip_bomb_is_refused_before_parsing(db):
@@ -359,9 +372,13 @@ def test_upload_page_imports_a_good_file(cast):
 def test_upload_page_refuses_other_formats_and_oversized_files(cast, settings):
     client = cast.client("secretary_a")
     response = client.post(
+        reverse("branches:ledger_import"), {"file": SimpleUploadedFile("台账.csv", b"a,b")}
+    )
+    assert "「台账.csv」不是工作簿：只能导入 .xlsx、.xls 或 .ods 文件" in response.content.decode()
+    response = client.post(
         reverse("branches:ledger_import"), {"file": SimpleUploadedFile("台账.xls", b"old")}
     )
-    assert "只接受 .xlsx 格式" in response.content.decode()
+    assert "无法识别的文件格式" in response.content.decode()
     settings.LEDGER_MAX_UPLOAD_BYTES = 1024 * 1024
     big = SimpleUploadedFile("台账.xlsx", b"x" * (2 * 1024 * 1024))
     response = client.post(reverse("branches:ledger_import"), {"file": big})

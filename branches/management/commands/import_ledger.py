@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from branches.ledger import LedgerRejected, import_ledger
@@ -9,7 +10,7 @@ from branches.models import User
 
 
 class Command(BaseCommand):
-    help = "导入学习台账工作簿（.xlsx）。任何一行有误则全部不导入。"
+    help = "导入学习台账工作簿（.xlsx、.xls 或 .ods）。任何一行有误则全部不导入。"
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
@@ -20,6 +21,12 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, as_user: str | None, **opts) -> None:
         if not file.is_file():
             raise CommandError(f"找不到文件：{file}")
+        limit = settings.LEDGER_MAX_UPLOAD_BYTES
+        if file.stat().st_size > limit:
+            raise CommandError(
+                f"文件过大（{file.stat().st_size // (1024 * 1024)} MB），上限为 "
+                f"{limit // (1024 * 1024)} MB（LEDGER_MAX_UPLOAD_BYTES）；请拆分后分别导入"
+            )
         if as_user:
             user = User.objects.filter(username=as_user).first()
             if user is None:
@@ -30,10 +37,10 @@ class Command(BaseCommand):
             with file.open("rb") as fh:
                 result = import_ledger(fh, user=user)
         except LedgerRejected as exc:
-            for error in exc.errors:
-                self.stderr.write(str(error))
+            for line in exc.lines():
+                self.stderr.write(line)
             raise CommandError(f"发现 {len(exc.errors)} 处错误，未导入任何数据。") from exc
-        for warning in result.warnings:
+        for warning in [*result.warnings, *result.skipped]:
             self.stderr.write(self.style.WARNING(warning))
         for sheet, counts in result.counts.items():
             summary = "，".join(f"{k} {v}" for k, v in counts.items())
