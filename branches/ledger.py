@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .ledger_reader import SheetLayout, TooManyRows, scan_ods, scan_xlsx
+from .ledger_reader import SheetLayout, TooManyRows, scan_ods, scan_xls, scan_xlsx
 
 # A workbook whose XML inflates beyond this is refused before it is parsed.
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
@@ -213,7 +213,12 @@ def _inspect(source: str | Path | IO[bytes]) -> dict[str, SheetLayout]:
     OLE2 file that calamine reads directly."""
     head = _sniff(source)
     if head.startswith(_XLS_MAGIC):
-        return {}
+        # An .xls is at most the upload cap in size; calamine reads the values.
+        if isinstance(source, str | Path):
+            return scan_xls(Path(source).read_bytes())
+        layouts = scan_xls(source.read())
+        source.seek(0)
+        return layouts
     if not head.startswith(_ZIP_MAGIC):
         raise _workbook_error(_("无法识别的文件格式：") + _(FORMATS_HINT))
     try:
@@ -235,10 +240,10 @@ def _inspect(source: str | Path | IO[bytes]) -> dict[str, SheetLayout]:
             except TooManyRows as exc:
                 raise _workbook_error(
                     _(
-                        "工作表「%(s)s」超过 %(cap)d 行（至少 %(n)d 行），已拒绝导入；"
+                        "工作表「%(s)s」超过 %(cap)d 行，已拒绝导入；"
                         "请按组织或年度拆分为多个工作簿后分别导入"
                     )
-                    % {"s": exc.sheet, "cap": cap, "n": exc.rows - 1}
+                    % {"s": exc.sheet, "cap": cap}
                 ) from exc
             raise _workbook_error(_("文件不是有效的工作簿：") + _(FORMATS_HINT))
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -283,21 +288,17 @@ def _find_header(grid: list[list[Any]], required: Iterable[str]) -> int:
     return best if best >= 0 else max(first_filled, 0)
 
 
-def _total_row(values: list[Any], index: int, layout: SheetLayout) -> bool:
+def _total_row(values: list[Any], formulas: dict[int, bool]) -> bool:
+    """A row whose first filled cell is 合计/总计/小计, or that holds only formulas (at least
+    one of them a sum or count): a total the sheet computes, not a record."""
     for value in values:
         if not _blank(value):
-            label = re.sub(r"\s+", "", str(value))
-            if label.startswith(TOTAL_WORDS):
+            if re.sub(r"\s+", "", str(value)).startswith(TOTAL_WORDS):
                 return True
             break
-    cells = layout.formula_cells
-    if not cells:
+    if not any(formulas.values()):
         return False
-    formulas = [cells.get((index, col)) for col in range(len(values))]
-    if not any(formulas):
-        return False
-    # Only formulas (at least one of them a sum or count): a total the sheet computes.
-    return all(formulas[col] is not None for col, v in enumerate(values) if not _blank(v))
+    return all(col in formulas for col, v in enumerate(values) if not _blank(v))
 
 
 def _build_sheet(
@@ -310,18 +311,23 @@ def _build_sheet(
     for col, header in enumerate(headers):
         if header and header not in positions:
             positions[header] = col
+    formulas: dict[int, dict[int, bool]] = {}
+    for (row, col), is_total in layout.formula_cells.items():
+        formulas.setdefault(row, {})[col] = is_total
+    # A formula whose value was never computed (a file written by a program) leaves its row
+    # out of calamine's range: the rows go on to the last formula.
+    end = max(len(grid), max(formulas, default=-1) + 1)
     parsed: list[Row] = []
     skipped: list[tuple[int, str]] = []
-    for index in range(header_index + 1, len(grid)):
-        values = grid[index]
-        if all(_blank(v) for v in values) and not any(
-            (index, col) in layout.formula_cells for col in range(len(values))
-        ):
+    for index in range(header_index + 1, end):
+        values = grid[index] if index < len(grid) else []
+        row_formulas = formulas.get(index, {})
+        if not row_formulas and all(_blank(v) for v in values):
             continue
         if index in layout.hidden_rows:
             skipped.append((index + 1, _("隐藏行")))
             continue
-        if _total_row(values, index, layout):
+        if _total_row(values, row_formulas):
             skipped.append((index + 1, _("合计行")))
             continue
         cells = {
@@ -426,7 +432,10 @@ def read_workbook(
             sheet = workbook.get_sheet_by_name(title)
             if sheet.height > cap + HEADER_SEARCH_ROWS:
                 raise _workbook_error(
-                    _("工作表「%(s)s」超过 %(cap)d 行，已拒绝导入；请拆分为多个工作簿后分别导入")
+                    _(
+                        "工作表「%(s)s」超过 %(cap)d 行，已拒绝导入；"
+                        "请按组织或年度拆分为多个工作簿后分别导入"
+                    )
                     % {"s": title, "cap": cap}
                 )
             grid = sheet.to_python(skip_empty_area=False)

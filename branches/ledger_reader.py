@@ -6,8 +6,8 @@ record) and sums columns with formulas; those rows must be skipped and reported,
 sheet XML of .xlsx and .ods is scanned once for them. The scan also counts the rows of each
 sheet, so that a workbook with too many rows is refused before calamine loads it.
 
-.xls (BIFF) is not scanned: its hidden-row flags need a BIFF parser; its rows are at most
-65,536 per sheet, so the row cap holds by the format itself.
+.xls (BIFF8) is scanned from its ROW and FORMULA records; its rows are at most 65,536 per
+sheet, so the row cap holds by the format itself.
 """
 
 from __future__ import annotations
@@ -169,3 +169,123 @@ def scan_ods(archive: zipfile.ZipFile, *, max_rows: int) -> dict[str, SheetLayou
                 row += repeat
                 elem.clear()
     return layouts
+
+
+# .xls: an OLE2 compound file holding a BIFF8 "Workbook" stream.
+
+_FREE, _END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
+# BIFF8 record types read here.
+_BOUNDSHEET, _BOF, _EOF, _ROW, _FORMULA = 0x0085, 0x0809, 0x000A, 0x0208, 0x0006
+# Worksheet function numbers of sums and counts: COUNT, SUM, AVERAGE, COUNTA, SUBTOTAL.
+_TOTAL_FUNCTIONS = frozenset({0, 4, 5, 169, 344})
+
+
+def _u16(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at : at + 2], "little")
+
+
+def _u32(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at : at + 4], "little")
+
+
+def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
+    """The first stream of an OLE2 compound file with one of `names`, or None."""
+    if len(data) < 512:
+        return None
+    size = 1 << _u16(data, 0x1E)
+    mini_size = 1 << _u16(data, 0x20)
+    cutoff = _u32(data, 0x38)
+
+    def sector(n: int) -> bytes:
+        return data[(n + 1) * size : (n + 2) * size]
+
+    difat = [_u32(data, 0x4C + 4 * i) for i in range(109)]
+    dif, guard = _u32(data, 0x44), 0
+    while dif not in (_FREE, _END_OF_CHAIN) and guard < 10_000:
+        block = sector(dif)
+        difat += [_u32(block, 4 * i) for i in range(size // 4 - 1)]
+        dif, guard = _u32(block, size - 4), guard + 1
+    fat: list[int] = []
+    for n in difat[: _u32(data, 0x2C)]:
+        block = sector(n)
+        fat += [_u32(block, 4 * i) for i in range(size // 4)]
+
+    def chain(start: int, table: list[int]) -> list[int]:
+        out: list[int] = []
+        while start < len(table) and start not in (_FREE, _END_OF_CHAIN) and len(out) <= len(table):
+            out.append(start)
+            start = table[start]
+        return out
+
+    directory = b"".join(sector(n) for n in chain(_u32(data, 0x30), fat))
+    entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
+    if not entries:
+        return None
+    root = entries[0]
+    mini_stream = b"".join(sector(n) for n in chain(_u32(root, 116), fat))
+    mini_fat_bytes = b"".join(sector(n) for n in chain(_u32(data, 0x3C), fat))
+    mini_fat = [_u32(mini_fat_bytes, 4 * i) for i in range(len(mini_fat_bytes) // 4)]
+    for entry in entries[1:]:
+        length = _u16(entry, 64)
+        name = entry[: max(0, length - 2)].decode("utf-16-le", "replace")
+        if entry[66] != 2 or name not in names:
+            continue
+        start, stream_size = _u32(entry, 116), _u32(entry, 120)
+        if stream_size < cutoff:
+            blocks = [
+                mini_stream[n * mini_size : (n + 1) * mini_size] for n in chain(start, mini_fat)
+            ]
+        else:
+            blocks = [sector(n) for n in chain(start, fat)]
+        return b"".join(blocks)[:stream_size]
+    return None
+
+
+def _biff_records(stream: bytes, at: int):
+    while at + 4 <= len(stream):
+        kind, length = _u16(stream, at), _u16(stream, at + 2)
+        yield kind, stream[at + 4 : at + 4 + length]
+        at += 4 + length
+        if kind == _EOF:
+            return
+
+
+def _sums(rgce: bytes) -> bool:
+    """Whether parsed formula tokens call a sum or count (a byte scan, enough for totals)."""
+    for i, token in enumerate(rgce):
+        if token in (0x22, 0x42, 0x62) and i + 3 < len(rgce):  # ptgFuncVar cargs iftab
+            if (_u16(rgce, i + 2) & 0x7FFF) in _TOTAL_FUNCTIONS:
+                return True
+        elif token in (0x21, 0x41, 0x61) and i + 2 < len(rgce):  # ptgFunc iftab
+            if _u16(rgce, i + 1) in _TOTAL_FUNCTIONS:
+                return True
+        elif token == 0x19 and i + 1 < len(rgce) and rgce[i + 1] & 0x10:  # ptgAttr SUM
+            return True
+    return False
+
+
+def scan_xls(data: bytes) -> dict[str, SheetLayout]:
+    """Hidden rows and formula cells of each sheet of a BIFF8 .xls; {} when unreadable."""
+    try:
+        stream = _ole_stream(data, ("Workbook", "Book"))
+        if stream is None:
+            return {}
+        sheets: list[tuple[str, int]] = []
+        for kind, body in _biff_records(stream, 0):
+            if kind == _BOUNDSHEET and len(body) >= 8:
+                cch, high = body[6], body[7] & 1
+                raw = body[8 : 8 + cch * (2 if high else 1)]
+                name = raw.decode("utf-16-le" if high else "latin-1", "replace")
+                sheets.append((name, _u32(body, 0)))
+        layouts: dict[str, SheetLayout] = {}
+        for name, offset in sheets:
+            layout = layouts.setdefault(name, SheetLayout())
+            for kind, body in _biff_records(stream, offset):
+                if kind == _ROW and len(body) >= 14 and _u16(body, 12) & 0x20:
+                    layout.hidden_rows.add(_u16(body, 0))
+                elif kind == _FORMULA and len(body) >= 22:
+                    rgce = body[22 : 22 + _u16(body, 20)]
+                    layout.formula_cells[(_u16(body, 0), _u16(body, 2))] = _sums(rgce)
+        return layouts
+    except (IndexError, ValueError):
+        return {}
