@@ -228,35 +228,45 @@ def _parse_time(raw: Any, text: str) -> tuple[dt.time | None, str | None]:
     return dt.time(int(match[1]), int(match[2])), None
 
 
-def _time_column(header: str) -> Column:
-    return Column(header, lambda text, raw: _parse_time(raw, text))
+def _time_column(header: str, *, example: str | None = None) -> Column:
+    return Column(header, lambda text, raw: _parse_time(raw, text), example=example)
 
 
 _session = StudySession._meta.get_field
 _member_no = Member._meta.get_field("member_no")
 SESSION_SCHEMA = (
-    code_column("活动编号", _session("code"), required=True),
-    code_column("组织编码", Organization._meta.get_field("code"), required=True),
-    choice_column("类型", SessionType.values, required=True),
-    date_column("日期", required=True),
-    hours_column("学时", _session("hours"), required=True),
-    text_column("主题", _session("topic"), required=True),
-    text_column("主讲人", _session("speaker"), name=True),
+    code_column("活动编号", _session("code"), required=True, example="D-2025-01"),
+    code_column(
+        "组织编码", Organization._meta.get_field("code"), required=True, example="JG-01-03"
+    ),
+    choice_column("类型", SessionType.values, required=True, example=SessionType.values[0]),
+    date_column("日期", required=True, example=dt.date(2025, 3, 5)),
+    hours_column("学时", _session("hours"), required=True, example=2),
+    text_column("主题", _session("topic"), required=True, example="学习《中国共产党章程》"),
+    text_column("主讲人", _session("speaker"), name=True, example="张三"),
     # Written by the export; optional (module docstring).
-    _time_column("开始时间"),
-    _time_column("结束时间"),
+    _time_column("开始时间", example="14:30"),
+    _time_column("结束时间", example="16:30"),
 )
 ATTENDANCE_SCHEMA = (
-    code_column("活动编号", _session("code"), required=True),
-    code_column("党员编号", _member_no, required=True),
-    choice_column("状态", AttendanceStatus.values, required=True, synonyms=STATUS_SYNONYMS),
+    code_column("活动编号", _session("code"), required=True, example="D-2025-01"),
+    code_column("党员编号", _member_no, required=True, example="D001"),
+    choice_column(
+        "状态",
+        AttendanceStatus.values,
+        required=True,
+        synonyms=STATUS_SYNONYMS,
+        example=AttendanceStatus.PRESENT,
+    ),
     date_column("补课日期"),
 )
 SELF_STUDY_SCHEMA = (
-    code_column("党员编号", _member_no, required=True),
-    date_column("日期", required=True),
-    hours_column("学时", SelfStudy._meta.get_field("hours"), required=True),
-    text_column("内容", SelfStudy._meta.get_field("material"), required=True),
+    code_column("党员编号", _member_no, required=True, example="D001"),
+    date_column("日期", required=True, example=dt.date(2025, 3, 6)),
+    hours_column("学时", SelfStudy._meta.get_field("hours"), required=True, example=1.5),
+    text_column(
+        "内容", SelfStudy._meta.get_field("material"), required=True, example="《中国共产党章程》"
+    ),
 )
 # The headers, in the order the export writes them (attendance.ledger_export).
 SESSION_COLUMNS = tuple(c.header for c in SESSION_SCHEMA[:7])
@@ -993,6 +1003,7 @@ def register() -> None:
             required=required_headers(SESSION_SCHEMA),
             optional=optional_headers(SESSION_SCHEMA),
             validate=validate_sessions,
+            columns=SESSION_SCHEMA,
             apply=apply_sessions,
             order=30,
         )
@@ -1003,6 +1014,7 @@ def register() -> None:
             required=required_headers(ATTENDANCE_SCHEMA),
             optional=optional_headers(ATTENDANCE_SCHEMA),
             validate=validate_attendance,
+            columns=ATTENDANCE_SCHEMA,
             apply=apply_attendance,
             order=40,
         )
@@ -1013,6 +1025,7 @@ def register() -> None:
             required=required_headers(SELF_STUDY_SCHEMA),
             optional=optional_headers(SELF_STUDY_SCHEMA),
             validate=validate_self_study,
+            columns=SELF_STUDY_SCHEMA,
             apply=apply_self_study,
             order=50,
         )

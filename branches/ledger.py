@@ -169,6 +169,8 @@ class SheetHandler:
     # apply(ctx) writes and returns counts such as {"created": 3, "updated": 1}.
     apply: Callable[[ImportContext], dict[str, int]]
     order: int = 100
+    # The column table, in the order the template writes it.
+    columns: tuple[Column, ...] = ()
 
 
 _HANDLERS: dict[str, SheetHandler] = {}
@@ -470,8 +472,17 @@ def _skipped_summary(sheet: Sheet) -> str | None:
     return _("%(s)s：已跳过%(parts)s") % {"s": sheet.title or sheet.name, "parts": "，".join(parts)}
 
 
-def import_ledger(source: str | Path | IO[bytes], *, user: Any) -> ImportResult:
-    """Validate every sheet, then write all of them in one transaction, or nothing."""
+class _Preview(Exception):
+    """Raised inside the import's transaction to roll a preview back."""
+
+
+def import_ledger(
+    source: str | Path | IO[bytes], *, user: Any, dry_run: bool = False
+) -> ImportResult:
+    """Validate every sheet, then write all of them in one transaction, or nothing.
+
+    With dry_run the writes run and are rolled back: the counts say what a real import
+    would create, update and delete (the import page's preview), and nothing is kept."""
     handlers = registered_sheets()
     sheets = read_workbook(source, required={h.sheet: h.required for h in handlers})
     ctx = ImportContext(user=user, sheets=sheets)
@@ -523,13 +534,18 @@ def import_ledger(source: str | Path | IO[bytes], *, user: Any) -> ImportResult:
     if ctx.errors:
         raise LedgerRejected(ctx.errors)
     counts: dict[str, dict[str, int]] = {}
-    with transaction.atomic():
-        for handler in handlers:
-            if handler.sheet in sheets:
-                counts[handler.sheet] = handler.apply(ctx)
-        if ctx.errors:
-            # An apply step found a conflict only visible while writing: undo everything.
-            raise LedgerRejected(ctx.errors)
+    try:
+        with transaction.atomic():
+            for handler in handlers:
+                if handler.sheet in sheets:
+                    counts[handler.sheet] = handler.apply(ctx)
+            if ctx.errors:
+                # An apply step found a conflict only visible while writing: undo everything.
+                raise LedgerRejected(ctx.errors)
+            if dry_run:
+                raise _Preview
+    except _Preview:
+        pass
     skipped = [s for s in (_skipped_summary(sheet) for sheet in sheets.values()) if s]
     return ImportResult(counts=counts, warnings=warnings, skipped=skipped)
 
@@ -645,6 +661,9 @@ class Column:
     required: bool = False
     # The value of an empty optional cell.
     default: Any = None
+    # What the downloadable template offers: a validation list, and the example row's cell.
+    choices: tuple[str, ...] = ()
+    example: Any = None
 
 
 @dataclass
@@ -723,7 +742,12 @@ def _max_length(model_field: Any) -> int | None:
 
 
 def text_column(
-    header: str, model_field: Any, *, required: bool = False, name: bool = False
+    header: str,
+    model_field: Any,
+    *,
+    required: bool = False,
+    name: bool = False,
+    example: Any = None,
 ) -> Column:
     """Free text up to the model field's length; a name's middle dots normalised."""
     limit = _max_length(model_field)
@@ -739,10 +763,12 @@ def text_column(
             }
         return value, None
 
-    return Column(header, parse, required=required, default="")
+    return Column(header, parse, required=required, default="", example=example)
 
 
-def code_column(header: str, model_field: Any, *, required: bool = False) -> Column:
+def code_column(
+    header: str, model_field: Any, *, required: bool = False, example: Any = None
+) -> Column:
     """A code or number: full-width characters read as ASCII; letters, digits, - _ ."""
     from .models import is_valid_code
 
@@ -758,7 +784,7 @@ def code_column(header: str, model_field: Any, *, required: bool = False) -> Col
             }
         return value, None
 
-    return Column(header, parse, required=required, default="")
+    return Column(header, parse, required=required, default="", example=example)
 
 
 def choice_column(
@@ -768,26 +794,31 @@ def choice_column(
     required: bool = False,
     default: str = "",
     synonyms: dict[str, str] | None = None,
+    example: Any = None,
 ) -> Column:
     allowed = tuple(allowed)
 
     def parse(text: str, raw: Any) -> tuple[Any, str | None]:
         return choice(text, allowed, header, synonyms)
 
-    return Column(header, parse, required=required, default=default)
+    return Column(
+        header, parse, required=required, default=default, choices=allowed, example=example
+    )
 
 
-def date_column(header: str, *, required: bool = False) -> Column:
+def date_column(header: str, *, required: bool = False, example: Any = None) -> Column:
     def parse(text: str, raw: Any) -> tuple[Any, str | None]:
         return parse_date(text, raw)
 
-    return Column(header, parse, required=required)
+    return Column(header, parse, required=required, example=example)
 
 
-def hours_column(header: str, model_field: Any, *, required: bool = False) -> Column:
+def hours_column(
+    header: str, model_field: Any, *, required: bool = False, example: Any = None
+) -> Column:
     places = getattr(model_field, "decimal_places", 2)
 
     def parse(text: str, raw: Any) -> tuple[Any, str | None]:
         return parse_hours(text, raw, places)
 
-    return Column(header, parse, required=required)
+    return Column(header, parse, required=required, example=example)

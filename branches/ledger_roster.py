@@ -88,25 +88,25 @@ _org = Organization._meta.get_field
 _member = Member._meta.get_field
 
 ORG_COLUMNS = (
-    code_column("编码", _org("code"), required=True),
-    text_column("名称", _org("name"), required=True),
-    choice_column("类型", OrgType.values, required=True),
-    code_column("上级编码", _org("code")),
+    code_column("编码", _org("code"), required=True, example="JG-01-03"),
+    text_column("名称", _org("name"), required=True, example="综合处党支部"),
+    choice_column("类型", OrgType.values, required=True, example=OrgType.BRANCH),
+    code_column("上级编码", _org("code"), example="JG-01"),
     Column("规则方案", _profile, default=""),
-    date_column("成立日期"),
+    date_column("成立日期", example=dt.date(2025, 1, 1)),
     date_column("撤销日期"),
 )
 
 MEMBER_COLUMNS = (
-    code_column("编号", _member("member_no"), required=True),
-    text_column("姓名", _member("name"), required=True, name=True),
-    code_column("所在组织编码", _org("code"), required=True),
-    choice_column("职务", LEDGER_ROLES),
-    choice_column("类别", Category.values, default=Category.FULL),
+    code_column("编号", _member("member_no"), required=True, example="D001"),
+    text_column("姓名", _member("name"), required=True, name=True, example="张三"),
+    code_column("所在组织编码", _org("code"), required=True, example="JG-01-03"),
+    choice_column("职务", LEDGER_ROLES, example=RoleKind.SECRETARY),
+    choice_column("类别", Category.values, default=Category.FULL, example=Category.FULL),
     choice_column("干部层级", CadreLevel.values),
-    date_column("转入日期"),
+    date_column("转入日期", example=dt.date(2025, 1, 1)),
     date_column("转出日期"),
-    Column("手机", _mobile, default=""),
+    Column("手机", _mobile, default="", example="13800138000"),
     _code_list("中心组"),
 )
 CENTRAL_GROUP_TYPES = (OrgType.PARTY_COMMITTEE, OrgType.LEADING_GROUP, OrgType.ORGAN_COMMITTEE)
@@ -660,6 +660,7 @@ def register() -> None:
             validate=validate_orgs,
             apply=apply_orgs,
             order=10,
+            columns=ORG_COLUMNS,
         )
     )
     register_sheet(
@@ -670,5 +671,6 @@ def register() -> None:
             validate=validate_members,
             apply=apply_members,
             order=20,
+            columns=MEMBER_COLUMNS,
         )
     )

@@ -343,7 +343,7 @@ def test_a_secretary_imports_only_inside_the_branch(cast):
     assert Member.objects.get(member_no="A100").memberships.get().organization.code == "JG-01-01-2"
 
 
-def test_upload_page_reports_errors_and_writes_nothing(cast):
+def test_upload_page_reports_errors_and_writes_nothing(cast, uploads):
     client = cast.client("secretary_a")
     bad = workbook(
         党员=[MEMBER_HEADER, ["A100", "新同志", "JG-01-01", "", "", "", "2025-13-01", None, ""]]
@@ -356,7 +356,52 @@ def test_upload_page_reports_errors_and_writes_nothing(cast):
     assert not Member.objects.filter(member_no="A100").exists()
 
 
-def test_upload_page_imports_a_good_file(cast):
+@pytest.fixture
+def uploads(settings, tmp_path):
+    settings.LEDGER_UPLOAD_DIR = tmp_path
+    return tmp_path
+
+
+def test_upload_page_previews_then_imports_once_on_confirm(cast, uploads):
+    client = cast.client("secretary_a")
+    good = workbook(
+        党员=[
+            MEMBER_HEADER,
+            ["A100", "新同志", "JG-01-01", "", "", "", "2025-01-01", None, ""],
+            ["A002", "甲党员（改名）", "JG-01-01-1", "", "", "", "2020-01-01", None, ""],
+        ]
+    )
+    response = client.post(
+        reverse("branches:ledger_import"),
+        {"file": SimpleUploadedFile("台账.xlsx", good.getvalue())},
+    )
+    page = response.content.decode()
+    assert "预览「台账.xlsx」：尚未导入，请核对后确认" in page
+    assert "党员：新增 1，更新 1，转接 0" in page
+    assert not Member.objects.filter(member_no="A100").exists()
+    assert Member.objects.get(member_no="A002").name != "甲党员（改名）"
+    token = response.context["token"]
+    assert [p.name for p in uploads.iterdir()] == [f"{token}.xlsx"]
+    # Another user cannot confirm this upload with its token.
+    stranger = cast.client("secretary_b").post(
+        reverse("branches:ledger_import"), {"token": token, "action": "confirm"}, follow=True
+    )
+    assert "该工作簿已经导入或已取消" in stranger.content.decode()
+    assert not Member.objects.filter(member_no="A100").exists()
+
+    confirm = {"token": token, "action": "confirm"}
+    response = client.post(reverse("branches:ledger_import"), confirm)
+    assert "导入完成" in response.content.decode()
+    assert "党员：新增 1，更新 1，转接 0" in response.content.decode()
+    assert Member.objects.filter(member_no="A100").count() == 1
+    assert Member.objects.get(member_no="A002").name == "甲党员（改名）"
+    assert list(uploads.iterdir()) == []
+    again = client.post(reverse("branches:ledger_import"), confirm, follow=True)
+    assert "该工作簿已经导入或已取消，没有再次导入；如需导入请重新上传" in again.content.decode()
+    assert Member.objects.filter(member_no="A100").count() == 1
+
+
+def test_a_cancelled_preview_imports_nothing_and_removes_the_file(cast, uploads):
     client = cast.client("secretary_a")
     good = workbook(
         党员=[MEMBER_HEADER, ["A100", "新同志", "JG-01-01", "", "", "", "2025-01-01", None, ""]]
@@ -365,11 +410,46 @@ def test_upload_page_imports_a_good_file(cast):
         reverse("branches:ledger_import"),
         {"file": SimpleUploadedFile("台账.xlsx", good.getvalue())},
     )
-    assert "导入完成" in response.content.decode()
-    assert Member.objects.filter(member_no="A100").exists()
+    token = response.context["token"]
+    client.post(reverse("branches:ledger_import"), {"token": token, "action": "cancel"})
+    client.post(reverse("branches:ledger_import"), {"token": token, "action": "confirm"})
+    assert not Member.objects.filter(member_no="A100").exists()
+    assert list(uploads.iterdir()) == []
 
 
-def test_upload_page_refuses_other_formats_and_oversized_files(cast, settings):
+def test_the_template_has_every_sheet_headers_an_example_and_choice_lists(cast):
+    from openpyxl import load_workbook
+
+    response = cast.client("secretary_a").get(reverse("branches:ledger_template"))
+    assert response.status_code == 200
+    assert 'filename="ledger-template.xlsx"' in response["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["组织", "党员", "活动", "考勤", "自学"]
+    headers = {ws.title: [c.value for c in ws[1]] for ws in book.worksheets}
+    assert headers["考勤"] == ["活动编号", "党员编号", "状态", "补课日期"]
+    assert headers["组织"][:3] == ["编码", "名称", "类型"] and "成立日期" in headers["组织"]
+    assert "中心组" in headers["党员"]
+    lists = {
+        ws.title: {
+            str(dv.sqref).split(":")[0]: dv.formula1 for dv in ws.data_validations.dataValidation
+        }
+        for ws in book.worksheets
+    }
+    assert lists["考勤"]["C2"] == '"出席,迟到,请假,缺席"'
+    assert lists["组织"]["C2"] == '"党委,党组,机关党委,党总支,党支部,党小组"'
+    assert lists["活动"]["C2"].startswith('"支部党员大会,支委会,')
+    assert all(ws.freeze_panes == "A2" and ws["A1"].font.b for ws in book.worksheets)
+
+
+def test_the_template_with_its_example_rows_imports(cast):
+    """The example rows are consistent: the template itself is a valid ledger."""
+    from branches.ledger_template import ledger_template
+
+    result = import_ledger(io.BytesIO(ledger_template()), user=admin())
+    assert result.counts["组织"]["created"] == 1 and result.counts["考勤"]["created"] == 1
+
+
+def test_upload_page_refuses_other_formats_and_oversized_files(cast, settings, uploads):
     client = cast.client("secretary_a")
     response = client.post(
         reverse("branches:ledger_import"), {"file": SimpleUploadedFile("台账.csv", b"a,b")}

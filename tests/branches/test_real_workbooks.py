@@ -600,7 +600,13 @@ def _million_row_xlsx(rows: int) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_million_row_workbook_is_refused_fast_with_a_small_page(cast):
+@pytest.fixture
+def uploads(settings, tmp_path):
+    settings.LEDGER_UPLOAD_DIR = tmp_path
+    return tmp_path
+
+
+def test_a_million_row_workbook_is_refused_fast_with_a_small_page(cast, uploads):
     data = _million_row_xlsx(1_000_000)
     started = time.perf_counter()
     with pytest.raises(LedgerRejected) as exc:
@@ -619,10 +625,29 @@ def test_a_million_row_workbook_is_refused_fast_with_a_small_page(cast):
 
 
 @pytest.mark.parametrize("fmt", ["ods", "xls"] if SOFFICE else [])
-def test_the_upload_page_takes_xls_and_ods(cast, fmt):
+def test_the_upload_page_takes_xls_and_ods(cast, fmt, uploads):
     data = convert(build({"活动": [SESSION_HEADER, session_row()]}), fmt)
-    response = cast.client("secretary_a").post(
+    client = cast.client("secretary_a")
+    response = client.post(
         reverse("branches:ledger_import"), {"file": SimpleUploadedFile(f"台账.{fmt}", data)}
+    )
+    assert "活动：新增 1，更新 0" in response.content.decode()
+    assert [p.suffix for p in uploads.iterdir()] == [f".{fmt}"]
+    response = client.post(
+        reverse("branches:ledger_import"), {"token": response.context["token"], "action": "confirm"}
     )
     assert "导入完成" in response.content.decode()
     assert StudySession.objects.get().code == "A-01"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_command_previews_then_imports_every_format(cast, fmt, tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / f"台账.{fmt}"
+    path.write_bytes(as_format(build({"活动": [SESSION_HEADER, session_row()]}), fmt).getvalue())
+    call_command("import_ledger", str(path), "--dry-run")
+    assert "活动：created 1，updated 0" in capsys.readouterr().out
+    assert stored() == ([], [], [])
+    call_command("import_ledger", str(path))
+    assert stored()[0] == [("A-01", dt.date(2025, 3, 5), Decimal("2.00"))]

@@ -17,8 +17,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-user", default=None, help="以该用户的权限导入（默认：不受限的管理员）"
         )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="只预览将新增、更新和跳过的内容，不导入"
+        )
 
-    def handle(self, *args, file: Path, as_user: str | None, **opts) -> None:
+    def handle(self, *args, file: Path, as_user: str | None, dry_run: bool = False, **opts) -> None:
         if not file.is_file():
             raise CommandError(f"找不到文件：{file}")
         limit = settings.LEDGER_MAX_UPLOAD_BYTES
@@ -35,7 +38,7 @@ class Command(BaseCommand):
             user = User(username="manage.py", is_superuser=True, is_active=True)
         try:
             with file.open("rb") as fh:
-                result = import_ledger(fh, user=user)
+                result = import_ledger(fh, user=user, dry_run=dry_run)
         except LedgerRejected as exc:
             for line in exc.lines():
                 self.stderr.write(line)
@@ -45,3 +48,5 @@ class Command(BaseCommand):
         for sheet, counts in result.counts.items():
             summary = "，".join(f"{k} {v}" for k, v in counts.items())
             self.stdout.write(self.style.SUCCESS(f"{sheet}：{summary}"))
+        if dry_run:
+            self.stdout.write("预览完毕，未导入任何数据（去掉 --dry-run 即导入）。")
