@@ -44,6 +44,7 @@ GROUP_SAMPLE_ROWS = 5
 HEADER_SEARCH_ROWS = 30
 FORMATS_HINT = "只能导入 .xlsx、.xls 或 .ods 工作簿；请在 Excel/WPS 中另存为 .xlsx 后重新上传"
 TOTAL_WORDS = ("合计", "总计", "小计")
+_TOTAL_INITIALS = frozenset(w[0] for w in TOTAL_WORDS)
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -111,7 +112,7 @@ class LedgerRejected(Exception):
         return error_lines(self.errors)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     number: int  # the row number Excel shows
     values: dict[str, Any]
@@ -319,24 +320,35 @@ def _build_sheet(
     # A formula whose value was never computed (a file written by a program) leaves its row
     # out of calamine's range: the rows go on to the last formula.
     end = max(len(grid), max(formulas, default=-1) + 1)
+    hidden = layout.hidden_rows
+    columns = list(positions.items())
     parsed: list[Row] = []
     skipped: list[tuple[int, str]] = []
+    # The loop runs once per row of a 100,000-row sheet: blanks are tested inline.
     for index in range(header_index + 1, end):
         values = grid[index] if index < len(grid) else []
-        row_formulas = formulas.get(index, {})
-        if not row_formulas and all(_blank(v) for v in values):
+        width = len(values)
+        cells: dict[str, Any] = {}
+        for header, col in columns:
+            if col < width:
+                value = values[col]
+                if (
+                    value is not None
+                    and value != ""
+                    and not (value.__class__ is str and value.isspace())
+                ):
+                    cells[header] = value
+        row_formulas = formulas.get(index) if formulas else None
+        if not cells and not row_formulas and all(_blank(v) for v in values):
             continue
-        if index in layout.hidden_rows:
+        if index in hidden:
             skipped.append((index + 1, _("隐藏行")))
             continue
-        if _total_row(values, row_formulas):
+        first = next((v for v in values if not _blank(v)), None)
+        maybe_total = first.__class__ is str and first.lstrip()[:1] in _TOTAL_INITIALS
+        if (maybe_total or row_formulas) and _total_row(values, row_formulas or {}):
             skipped.append((index + 1, _("合计行")))
             continue
-        cells = {
-            h: values[col]
-            for h, col in positions.items()
-            if col < len(values) and not _blank(values[col])
-        }
         # A row with text only under a column without a header is not blank: the handlers
         # then report its missing fields instead of skipping it silently.
         parsed.append(Row(index + 1, cells))
@@ -666,7 +678,7 @@ class Column:
     example: Any = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     row: Row
     values: dict[str, Any]
@@ -695,30 +707,36 @@ def parse_rows(
     ctx: ImportContext, sheet: Sheet, columns: Sequence[Column], *, unique: str | None = None
 ) -> list[ParsedRow]:
     """Every row read through the column table; each wrong cell is reported once. A value
-    of the `unique` column seen in an earlier row is reported, and that row marked."""
+    of the `unique` column seen in an earlier row is reported, and that row marked.
+
+    A cell is parsed once per distinct value and column: a 100,000-row 考勤 sheet holds a
+    few thousand session codes, a thousand member numbers and four statuses."""
     parsed: list[ParsedRow] = []
     first: dict[Any, int] = {}
+    plan = [(c, c.header, {}) for c in columns]
+    empty = _("必填项为空，应填写%(c)s")
     for r in sheet.rows:
+        cells = r.values
         values: dict[str, Any] = {}
         bad: set[str] = set()
-        for column in columns:
-            text = r.text(column.header)
-            if text == "":
+        for column, header, memo in plan:
+            raw = cells.get(header)
+            if raw is None:
                 if column.required:
-                    ctx.error(
-                        sheet.name,
-                        r.number,
-                        column.header,
-                        _("必填项为空，应填写%(c)s") % {"c": column.header},
-                    )
-                    bad.add(column.header)
-                values[column.header] = column.default
+                    ctx.error(sheet.name, r.number, header, empty % {"c": header})
+                    bad.add(header)
+                values[header] = column.default
                 continue
-            value, err = column.parse(text, r.values.get(column.header))
+            try:
+                value, err = memo[raw]
+            except KeyError:
+                value, err = memo[raw] = column.parse(r.text(header), raw)
+            except TypeError:  # an unhashable cell value: parse it every time
+                value, err = column.parse(r.text(header), raw)
             if err:
-                ctx.error(sheet.name, r.number, column.header, err)
-                bad.add(column.header)
-            values[column.header] = value
+                ctx.error(sheet.name, r.number, header, err)
+                bad.add(header)
+            values[header] = value
         key = values.get(unique) if unique else None
         duplicate = False
         if key:

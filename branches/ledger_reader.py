@@ -74,16 +74,17 @@ def scan_xlsx(archive: zipfile.ZipFile, *, max_rows: int) -> dict[str, SheetLayo
         if path not in names:
             continue
         name = sheet.get("name", "")
-        _count_or_refuse(archive, path, b"<row", name, max_rows)
-        layouts[name] = _xlsx_layout(archive.read(path))
+        layouts[name] = _xlsx_layout(_count_or_refuse(archive, path, b"<row", name, max_rows))
     return layouts
 
 
 def _count_or_refuse(
     archive: zipfile.ZipFile, path: str, tag: bytes, name: str, max_rows: int
-) -> None:
-    """Count the row tags while inflating, and stop as soon as there are too many."""
+) -> bytes:
+    """The member's bytes, counting the row tags while inflating: reading stops as soon as
+    there are too many, before a million-row sheet is held in memory."""
     count, tail = 0, b""
+    chunks: list[bytes] = []
     with archive.open(path) as stream:
         while chunk := stream.read(_CHUNK):
             data = tail + chunk
@@ -91,6 +92,8 @@ def _count_or_refuse(
             tail = data[-len(tag) :]
             if count > max_rows + 1:  # the header row is allowed on top of the cap
                 raise TooManyRows(name, count)
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _xlsx_layout(xml: bytes) -> SheetLayout:

@@ -814,3 +814,30 @@ def test_without_postgresql_copy_the_import_writes_the_same_records(cast, monkey
     monkeypatch.setattr(connection, "vendor", "sqlite")
     import_ledger(book(), user=cast.admin)
     assert snapshot() == expected
+
+
+def test_copy_rows_keep_tabs_backslashes_and_nulls(db):
+    """_insert writes COPY's text format by hand: special characters must survive."""
+    from django.utils import timezone
+
+    from attendance.ledger_sheets import _insert
+    from tests.factories import make_org, make_session
+
+    session = make_session(make_org("C", "党委"), "党课", dt.date(2025, 3, 5))
+    member = Member.objects.create(member_no="C001", name="c")
+    now = timezone.now()
+    _insert(
+        AttendanceEntry,
+        ("session", "member", "organization", "status"),
+        [(session.pk, member.pk, None, "缺席")],
+        constants={"source": "导入", "updated_by": None, "updated_at": now},
+    )
+    entry = AttendanceEntry.objects.get()
+    assert (entry.organization_id, entry.updated_by_id, entry.updated_at) == (None, None, now)
+    note = "补\t课\\n\n第二行\r"
+    _insert(
+        MakeUp,
+        ("entry", "date", "note", "created_by", "created_at"),
+        [(entry.pk, dt.date(2025, 3, 6), note, None, now)],
+    )
+    assert MakeUp.objects.get().note == note
