@@ -401,7 +401,13 @@ def validate_sessions(ctx: ImportContext, sheet: Sheet) -> None:
                         bad = True
         times = _session_times(row, session)
         if times is not None and times[1] <= times[0]:
-            ctx.error(sheet.name, row.row, "结束时间", _("结束时间应晚于开始时间"))
+            ctx.error(
+                sheet.name,
+                row.row,
+                "结束时间",
+                _("结束时间「%(e)s」应晚于开始时间「%(s)s」")
+                % {"e": times[1].strftime("%H:%M"), "s": times[0].strftime("%H:%M")},
+            )
             bad = True
         if bad:
             del rows[code]
@@ -577,10 +583,17 @@ def validate_attendance(ctx: ImportContext, sheet: Sheet) -> None:
                     sheet.name,
                     r.row,
                     "补课日期",
-                    _("补课日期不能早于活动日期 %(d)s") % {"d": info.date.isoformat()},
+                    _("补课日期「%(m)s」不能早于活动日期 %(d)s")
+                    % {"m": r.makeup_date.isoformat(), "d": info.date.isoformat()},
                 )
             elif r.makeup_date > today:
-                ctx.error(sheet.name, r.row, "补课日期", _("补课日期不能晚于今天"))
+                ctx.error(
+                    sheet.name,
+                    r.row,
+                    "补课日期",
+                    _("补课日期「%(m)s」晚于今天，只能登记已经补上的课")
+                    % {"m": r.makeup_date.isoformat()},
+                )
         by_session[r.session_code].append(r)
 
     recorded = _recorded_attendance({i.pk for i in infos.values() if i.pk and i.frozen})

@@ -327,7 +327,15 @@ def apply_orgs(ctx: ImportContext) -> dict[str, int]:
             organization_move(organization=org, new_parent=parent)
             moved += 1
         elif parent is None and current_parent is not None:
-            ctx.error(ORG_SHEET, row.row, "上级编码", _("不能通过导入把已有组织改为根组织"))
+            ctx.error(
+                ORG_SHEET,
+                row.row,
+                "上级编码",
+                _(
+                    "「%(c)s」已在系统中有上级组织，上级编码不能留空（不能通过导入把已有组织改为根组织）"
+                )
+                % {"c": row.code},
+            )
     return {"created": created, "updated": updated, "moved": moved}
 
 

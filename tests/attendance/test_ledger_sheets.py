@@ -301,7 +301,7 @@ def test_explicit_times_are_kept_and_a_long_session_ends_before_midnight(cast):
         import_ledger(workbook(活动=[header, *bad]), user=cast.admin)
     assert [str(e) for e in exc.value.errors] == [
         "活动，第2行，开始时间：时间「25:00」无法识别，应为如 9:00、09:00:00 或 14：30 的时间",
-        "活动，第3行，结束时间：结束时间应晚于开始时间",
+        "活动，第3行，结束时间：结束时间「09:00」应晚于开始时间「10:00」",
     ]
 
 
