@@ -469,6 +469,7 @@ def validate_members(ctx: ImportContext, sheet: Sheet) -> None:
     ):
         memberships.setdefault(ms.member_id, []).append(ms)
     unplaced: dict[int, str] = {}  # linked user id -> member number, for members on no roll
+    transfers: dict[int, str] = {}  # member pk -> member number, for members who move
     for no, row in rows.items():
         member = existing.get(no)
         if member is None:
@@ -495,6 +496,19 @@ def validate_members(ctx: ImportContext, sheet: Sheet) -> None:
             continue
         if not scope.is_admin and open_ms is None and member.user_id is not None:
             unplaced[member.user_id] = no
+        if not scope.is_admin and open_ms is not None and open_ms.organization.code != row.org_code:
+            transfers[member.pk] = no
+    for no in _roles_a_transfer_ends(transfers, rows, db_orgs, scope):
+        ctx.error(
+            sheet.name,
+            rows[no].row,
+            "所在组织编码",
+            _(
+                "党员「%(no)s」在您管理范围以外的组织担任职务，转接会终止这些职务；"
+                "请联系该组织或系统管理员办理"
+            )
+            % {"no": no},
+        )
     for no in _beyond_powers(unplaced, scope):
         ctx.error(
             sheet.name,
@@ -507,6 +521,33 @@ def validate_members(ctx: ImportContext, sheet: Sheet) -> None:
             % {"no": no},
         )
     ctx.data["member_rows"] = rows
+
+
+def _roles_a_transfer_ends(
+    transfers: dict[int, str],
+    rows: dict[str, MemberRow],
+    db_orgs: dict[str, Organization],
+    scope: Scope,
+) -> list[str]:
+    """Member numbers whose transfer would end a role the importer has no power over.
+
+    A transfer ends the member's roles outside the new organization's chain (apply_members);
+    a role at an ancestor of the new organization stays. For an organization new in the
+    workbook the chain is not known yet, so every role outside the scope counts."""
+    if not transfers:
+        return []
+    beyond: set[str] = set()
+    for member_id, path in (
+        Role.objects.current()
+        .filter(member_id__in=transfers)
+        .values_list("member_id", "organization__path")
+    ):
+        no = transfers[member_id]
+        target = db_orgs.get(rows[no].org_code)
+        kept = target is not None and target.path.startswith(path)
+        if not kept and not scope.can_write_path(path):
+            beyond.add(no)
+    return sorted(beyond)
 
 
 def _beyond_powers(users: dict[int, str], scope: Scope) -> list[str]:

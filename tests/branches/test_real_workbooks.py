@@ -651,3 +651,26 @@ def test_the_command_previews_then_imports_every_format(cast, fmt, tmp_path, cap
     assert stored() == ([], [], [])
     call_command("import_ledger", str(path))
     assert stored()[0] == [("A-01", dt.date(2025, 3, 5), Decimal("2.00"))]
+
+
+def test_a_transfer_that_would_end_a_role_outside_the_scope_is_refused(cast):
+    member = cast.member_a_member
+    Role.objects.create(member=member, organization=cast.branch_c, kind=RoleKind.COMMITTEE_MEMBER)
+    Role.objects.create(member=member, organization=cast.general, kind=RoleKind.DEPUTY_SECRETARY)
+    move = ["A002", "甲党员", "JG-01-01", "", "", "", "2025-06-01"]
+    data = build({"党员": [MEMBER_HEADER, move]})
+    roles = sorted(Role.objects.filter(member=member).values_list("organization__code", "end"))
+    with pytest.raises(LedgerRejected) as exc:
+        import_ledger(io.BytesIO(data), user=cast.secretary_a)
+    assert [str(e) for e in exc.value.errors] == [
+        "党员，第2行，所在组织编码：党员「A002」在您管理范围以外的组织担任职务，转接会终止这些职务；"
+        "请联系该组织或系统管理员办理"
+    ]
+    assert (
+        sorted(Role.objects.filter(member=member).values_list("organization__code", "end")) == roles
+    )
+    # The 副书记 role at the 党总支 above the new organization alone does not block the move.
+    Role.objects.filter(member=member, organization=cast.branch_c).delete()
+    import_ledger(io.BytesIO(data), user=cast.secretary_a)
+    assert member.memberships.get(end__isnull=True).organization.code == "JG-01-01"
+    assert Role.objects.get(member=member, organization=cast.general).end is None
