@@ -401,20 +401,6 @@ def _sheet_names(titles: list[str], known: Iterable[str]) -> dict[str, str]:
                     % {"t": title, "names": "、".join(f"「{h}」" for h in hits)},
                 )
             )
-    by_sheet: dict[str, list[str]] = {}
-    for title, name in mapping.items():
-        by_sheet.setdefault(name, []).append(title)
-    for name, same in by_sheet.items():
-        if len(same) > 1:
-            errors.append(
-                LedgerError(
-                    name,
-                    0,
-                    "",
-                    _("工作簿中有 %(n)d 个工作表都会作为「%(s)s」导入（%(t)s），请只保留一个")
-                    % {"n": len(same), "s": name, "t": "、".join(f"「{t}」" for t in same)},
-                )
-            )
     if errors:
         raise LedgerRejected(errors)
     return mapping
@@ -442,6 +428,7 @@ def read_workbook(
             workbook = CalamineWorkbook.from_filelike(source)
         mapping = _sheet_names(list(workbook.sheet_names), required)
         sheets: dict[str, Sheet] = {}
+        by_name: dict[str, list[str]] = {}
         for title in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(title)
             if sheet.height > cap + HEADER_SEARCH_ROWS:
@@ -457,13 +444,33 @@ def read_workbook(
             merges = list(sheet.merged_cell_ranges or []) + layout.merges
             _fill_merges(grid, merges)
             name = mapping.get(title, title.strip())
-            sheets[name] = _build_sheet(title, name, grid, required.get(name, ()), layout)
+            built = _build_sheet(title, name, grid, required.get(name, ()), layout)
+            if name != normalize_sheet_name(title) and not set(required[name]) & set(built.headers):
+                # A near-miss title without a single column of that sheet (组织生活会记录) is
+                # not that sheet: it is reported as an unknown sheet, like 说明.
+                name = title.strip()
+                built = _build_sheet(title, name, grid, (), layout)
+            by_name.setdefault(name, []).append(title)
+            sheets[name] = built
     except LedgerRejected:
         raise
     except Exception as exc:  # calamine raises several kinds for a broken file
         raise _workbook_error(
             _("无法读取该文件（%(e)s）：") % {"e": type(exc).__name__} + _(FORMATS_HINT)
         ) from exc
+    twice = [
+        LedgerError(
+            name,
+            0,
+            "",
+            _("工作簿中有 %(n)d 个工作表都会作为「%(s)s」导入（%(t)s），请只保留一个")
+            % {"n": len(titles), "s": name, "t": "、".join(f"「{t}」" for t in titles)},
+        )
+        for name, titles in by_name.items()
+        if len(titles) > 1
+    ]
+    if twice:
+        raise LedgerRejected(twice)
     return sheets
 
 
@@ -558,7 +565,9 @@ def import_ledger(
                 raise _Preview
     except _Preview:
         pass
-    skipped = [s for s in (_skipped_summary(sheet) for sheet in sheets.values()) if s]
+    skipped = [
+        s for s in (_skipped_summary(sheets[h.sheet]) for h in handlers if h.sheet in sheets) if s
+    ]
     return ImportResult(counts=counts, warnings=warnings, skipped=skipped)
 
 

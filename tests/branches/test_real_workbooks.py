@@ -379,6 +379,31 @@ def test_a_near_miss_sheet_name_is_read_as_that_sheet(cast, title):
         assert f"工作表「{title}」按台账的「考勤」工作表导入" in result.warnings
 
 
+def test_a_sheet_whose_title_only_contains_a_sheet_name_and_none_of_its_columns_is_ignored(cast):
+    data = build(
+        {
+            "活动": [SESSION_HEADER, session_row()],
+            "组织生活会记录": [["时间", "议题"], ["2025-03-01", "对照检查"]],
+        }
+    )
+    result = import_ledger(io.BytesIO(data), user=admin())
+    assert "工作表「组织生活会记录」不是台账的工作表，已忽略" in result.warnings
+    assert StudySession.objects.count() == 1
+
+
+def test_a_near_miss_sheet_with_a_wrong_column_refuses_the_whole_import(cast):
+    data = build(
+        {
+            "活动": [SESSION_HEADER, session_row()],
+            "考勤表": [["活动编号", "党员编号", "出勤情况"], ["A-01", "A001", "出席"]],
+        }
+    )
+    with pytest.raises(LedgerRejected) as exc:
+        import_ledger(io.BytesIO(data), user=admin())
+    assert [e.column for e in exc.value.errors] == ["状态"]
+    assert stored() == ([], [], [])
+
+
 def test_two_sheets_read_as_the_same_one_refuse_the_import(cast):
     data = build(
         {
