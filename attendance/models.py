@@ -316,7 +316,7 @@ class SelfStudy(models.Model):
     material = models.CharField(_("学习内容"), max_length=200)
     # Written by a ledger import: a later workbook replaces these rows for the member and
     # date it lists; entries the member made in the portal are kept.
-    imported = models.BooleanField(default=False)
+    imported = models.BooleanField(default=False, db_default=False)
     # The form's one-time token: a double click or a resent POST records the hours once.
     client_token = models.CharField(max_length=36, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
