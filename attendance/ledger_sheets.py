@@ -43,22 +43,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import F, Model, Sum, Value
+from django.db.models import F, Model, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.ledger import (
+    Column,
     ImportContext,
     Sheet,
     SheetHandler,
-    choice,
-    parse_date,
-    parse_hours,
+    choice_column,
+    code_column,
+    date_column,
+    fold,
+    hours_column,
+    optional_headers,
+    parse_rows,
     register_sheet,
+    required_headers,
+    text_column,
 )
-from branches.models import Member, Membership, Organization, is_valid_code
+from branches.models import Member, Membership, Organization
 from branches.selectors import Scope, scope_for
 
 from .models import (
@@ -77,11 +84,27 @@ SESSION_SHEET = "活动"
 ATTENDANCE_SHEET = "考勤"
 SELF_STUDY_SHEET = "自学"
 MEMBER_SHEET = "党员"
+ORG_SHEET = "组织"
 
-SESSION_COLUMNS = ("活动编号", "组织编码", "类型", "日期", "学时", "主题", "主讲人")
-SESSION_TIME_COLUMNS = ("开始时间", "结束时间")
-ATTENDANCE_COLUMNS = ("活动编号", "党员编号", "状态", "补课日期")
-SELF_STUDY_COLUMNS = ("党员编号", "日期", "学时", "内容")
+# Words secretaries write for a status (LEDGER.md); the stored status is the canonical word.
+STATUS_SYNONYMS = {
+    "出勤": AttendanceStatus.PRESENT,
+    "到": AttendanceStatus.PRESENT,
+    "到会": AttendanceStatus.PRESENT,
+    "已到": AttendanceStatus.PRESENT,
+    "√": AttendanceStatus.PRESENT,
+    "✓": AttendanceStatus.PRESENT,
+    "✔": AttendanceStatus.PRESENT,
+    "病假": AttendanceStatus.EXCUSED,
+    "事假": AttendanceStatus.EXCUSED,
+    "公假": AttendanceStatus.EXCUSED,
+    "公差": AttendanceStatus.EXCUSED,
+    "旷课": AttendanceStatus.ABSENT,
+    "未到": AttendanceStatus.ABSENT,
+    "×": AttendanceStatus.ABSENT,
+    "✗": AttendanceStatus.ABSENT,
+    "✘": AttendanceStatus.ABSENT,
+}
 
 DEFAULT_START = dt.time(9, 0)
 # HH:MM, also with a full-width colon as typed with a Chinese input method; seconds ignored.
@@ -151,6 +174,8 @@ class MemberIndex:
     in_sheet: set[str]
     # Numbers written in the 党员 sheet, valid or not: their errors are reported there.
     named_in_sheet: set[str]
+    # The 党员 sheet was refused as a whole: unknown numbers are not reported again.
+    sheet_failed: bool = False
 
     def known(self, member_no: str) -> bool:
         return member_no in self.pks or member_no in self.in_sheet
@@ -172,15 +197,16 @@ class MemberIndex:
 
 def _member_index(ctx: ImportContext, numbers: set[str]) -> MemberIndex:
     member_rows = ctx.data.get("member_rows", {})
-    member_sheet = ctx.sheets.get(MEMBER_SHEET)
-    named = {r.text("编号") for r in member_sheet.rows} if member_sheet else set()
+    named = ctx.data.get("member_nos_named", set())
     pks = dict(Member.objects.filter(member_no__in=numbers).values_list("member_no", "pk"))
     memberships: dict[int, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
     for member_id, path, start, end in Membership.objects.filter(
         member_id__in=pks.values()
     ).values_list("member_id", "organization__path", "start", "end"):
         memberships[member_id].append((path, start, end))
-    return MemberIndex(pks, memberships, set(member_rows) & numbers, named)
+    return MemberIndex(
+        pks, memberships, set(member_rows) & numbers, named, MEMBER_SHEET in ctx.failed_sheets
+    )
 
 
 def _parse_time(raw: Any, text: str) -> tuple[dt.time | None, str | None]:
@@ -194,10 +220,59 @@ def _parse_time(raw: Any, text: str) -> tuple[dt.time | None, str | None]:
     if isinstance(raw, float) and 0 <= raw < 1:
         minutes = round(raw * 24 * 60)
         return dt.time(min(minutes // 60, 23), minutes % 60), None
-    match = TIME_RE.match(text)
+    match = TIME_RE.match(fold(text))
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        return None, _("时间「%(v)s」无法识别，应为 HH:MM") % {"v": text}
+        return None, _("时间「%(v)s」无法识别，应为如 9:00、09:00:00 或 14：30 的时间") % {
+            "v": text
+        }
     return dt.time(int(match[1]), int(match[2])), None
+
+
+def _time_column(header: str, *, example: str | None = None) -> Column:
+    return Column(header, lambda text, raw: _parse_time(raw, text), example=example)
+
+
+_session = StudySession._meta.get_field
+_member_no = Member._meta.get_field("member_no")
+SESSION_SCHEMA = (
+    code_column("活动编号", _session("code"), required=True, example="D-2025-01"),
+    code_column(
+        "组织编码", Organization._meta.get_field("code"), required=True, example="JG-01-03"
+    ),
+    choice_column("类型", SessionType.values, required=True, example=SessionType.values[0]),
+    date_column("日期", required=True, example=dt.date(2025, 3, 5)),
+    hours_column("学时", _session("hours"), required=True, example=2),
+    text_column("主题", _session("topic"), required=True, example="学习《中国共产党章程》"),
+    text_column("主讲人", _session("speaker"), name=True, example="张三"),
+    # Written by the export; optional (module docstring).
+    _time_column("开始时间", example="14:30"),
+    _time_column("结束时间", example="16:30"),
+)
+ATTENDANCE_SCHEMA = (
+    code_column("活动编号", _session("code"), required=True, example="D-2025-01"),
+    code_column("党员编号", _member_no, required=True, example="D001"),
+    choice_column(
+        "状态",
+        AttendanceStatus.values,
+        required=True,
+        synonyms=STATUS_SYNONYMS,
+        example=AttendanceStatus.PRESENT,
+    ),
+    date_column("补课日期"),
+)
+SELF_STUDY_SCHEMA = (
+    code_column("党员编号", _member_no, required=True, example="D001"),
+    date_column("日期", required=True, example=dt.date(2025, 3, 6)),
+    hours_column("学时", SelfStudy._meta.get_field("hours"), required=True, example=1.5),
+    text_column(
+        "内容", SelfStudy._meta.get_field("material"), required=True, example="《中国共产党章程》"
+    ),
+)
+# The headers, in the order the export writes them (attendance.ledger_export).
+SESSION_COLUMNS = tuple(c.header for c in SESSION_SCHEMA[:7])
+SESSION_TIME_COLUMNS = tuple(c.header for c in SESSION_SCHEMA[7:])
+ATTENDANCE_COLUMNS = tuple(c.header for c in ATTENDANCE_SCHEMA)
+SELF_STUDY_COLUMNS = tuple(c.header for c in SELF_STUDY_SCHEMA)
 
 
 def _add_hours(start: dt.time, hours: decimal.Decimal) -> dt.time:
@@ -235,64 +310,23 @@ def _session_times(
 def validate_sessions(ctx: ImportContext, sheet: Sheet) -> None:
     rows: dict[str, SessionRow] = {}
     seen: dict[str, int] = {}
-    for r in sheet.rows:
-        errs: list[tuple[str, str]] = []
-        code, org_code, type_ = r.text("活动编号"), r.text("组织编码"), r.text("类型")
-        topic, speaker = r.text("主题"), r.text("主讲人")
-        for column in ("活动编号", "组织编码", "类型", "日期", "学时", "主题"):
-            if not r.text(column):
-                errs.append((column, _("必填项为空")))
-        if code and (not is_valid_code(code) or len(code) > 48):
-            errs.append(
-                (
-                    "活动编号",
-                    _("活动编号「%(c)s」只能包含字母、数字、-、_ 和 .，且不超过 48 个字符")
-                    % {"c": code},
-                )
-            )
-        if type_:
-            _v, err = choice(type_, SessionType.values, _("类型"))
-            if err:
-                errs.append(("类型", err))
-        date, err = parse_date(r.text("日期"), r.values.get("日期"))
-        if err:
-            errs.append(("日期", err))
-        hours = None
-        if r.text("学时"):
-            hours, err = parse_hours(r.text("学时"))
-            if err:
-                errs.append(("学时", err))
-        if len(topic) > 200:
-            errs.append(("主题", _("主题不能超过 200 个字")))
-        if len(speaker) > 100:
-            errs.append(("主讲人", _("主讲人不能超过 100 个字")))
-        times: dict[str, dt.time | None] = {}
-        for column in SESSION_TIME_COLUMNS:
-            times[column], err = _parse_time(r.values.get(column), r.text(column))
-            if err:
-                errs.append((column, err))
-        if code in seen:
-            errs.append(
-                ("活动编号", _("活动编号「%(c)s」与第%(n)d行重复") % {"c": code, "n": seen[code]})
-            )
-        elif code:
-            seen[code] = r.number
-        for column, message in errs:
-            ctx.error(sheet.name, r.number, column, message)
-        if errs:
+    for p in parse_rows(ctx, sheet, SESSION_SCHEMA, unique="活动编号"):
+        code = p["活动编号"]
+        if code and not p.duplicate:
+            seen[code] = p.row.number
+        if not p.ok:
             continue
-        assert date is not None and hours is not None
         rows[code] = SessionRow(
-            r.number,
+            p.row.number,
             code,
-            org_code,
-            type_,
-            date,
-            hours,
-            topic,
-            speaker,
-            times["开始时间"],
-            times["结束时间"],
+            p["组织编码"],
+            p["类型"],
+            p["日期"],
+            p["学时"],
+            p["主题"],
+            p["主讲人"],
+            p["开始时间"],
+            p["结束时间"],
         )
     # Codes of rows with errors too: the 考勤 sheet does not report them a second time.
     ctx.data["session_codes_named"] = set(seen)
@@ -312,13 +346,15 @@ def validate_sessions(ctx: ImportContext, sheet: Sheet) -> None:
         if org_type is None and org is not None:
             org_type = org.type
         if org_type is None:
+            del rows[code]
+            if ORG_SHEET in ctx.failed_sheets:
+                continue  # the 组织 sheet was refused as a whole and is reported there
             ctx.error(
                 sheet.name,
                 row.row,
                 "组织编码",
                 _("组织「%(c)s」既不在组织表中也不在系统中") % {"c": row.org_code},
             )
-            del rows[code]
             continue
         bad = False
         if org_type:  # empty when the 组织 sheet's own row was wrong
@@ -342,8 +378,7 @@ def validate_sessions(ctx: ImportContext, sheet: Sheet) -> None:
                     sheet.name,
                     row.row,
                     "活动编号",
-                    _("活动「%(c)s」属于%(org)s，不在您管理的范围内")
-                    % {"c": code, "org": session.organization.name},
+                    _("活动「%(c)s」不在您管理的范围内") % {"c": code},
                 )
                 bad = True
             if session.is_frozen:
@@ -366,7 +401,13 @@ def validate_sessions(ctx: ImportContext, sheet: Sheet) -> None:
                         bad = True
         times = _session_times(row, session)
         if times is not None and times[1] <= times[0]:
-            ctx.error(sheet.name, row.row, "结束时间", _("结束时间应晚于开始时间"))
+            ctx.error(
+                sheet.name,
+                row.row,
+                "结束时间",
+                _("结束时间「%(e)s」应晚于开始时间「%(s)s」")
+                % {"e": times[1].strftime("%H:%M"), "s": times[0].strftime("%H:%M")},
+            )
             bad = True
         if bad:
             del rows[code]
@@ -456,25 +497,22 @@ def _session_infos(ctx: ImportContext, codes: set[str]) -> dict[str, SessionInfo
 
 
 def validate_attendance(ctx: ImportContext, sheet: Sheet) -> None:
-    statuses = AttendanceStatus.values
     parsed: list[AttendanceRow] = []
-    for r in sheet.rows:
-        errs: list[tuple[str, str]] = []
-        code, member_no, status = r.text("活动编号"), r.text("党员编号"), r.text("状态")
-        for column, value in (("活动编号", code), ("党员编号", member_no), ("状态", status)):
-            if not value:
-                errs.append((column, _("必填项为空")))
-        if status and status not in statuses:
-            errs.append(("状态", choice(status, statuses, _("状态"))[1] or ""))
-        makeup, err = parse_date(r.text("补课日期"), r.values.get("补课日期"))
-        if err:
-            errs.append(("补课日期", err))
-        elif makeup is not None and status in statuses and status not in MAKEUP_STATUSES:
-            errs.append(("补课日期", _("只有请假或缺席才能填写补课日期")))
-        for column, message in errs:
-            ctx.error(sheet.name, r.number, column, message)
-        if not errs:
-            parsed.append(AttendanceRow(r.number, code, member_no, status, makeup))
+    for p in parse_rows(ctx, sheet, ATTENDANCE_SCHEMA):
+        values = p.values
+        status, makeup = values["状态"], values["补课日期"]
+        if makeup is not None and status is not None and status not in MAKEUP_STATUSES:
+            ctx.error(
+                sheet.name,
+                p.row.number,
+                "补课日期",
+                _("状态为「%(s)s」，只有请假或缺席才能填写补课日期") % {"s": status},
+            )
+            continue
+        if not p.bad:
+            parsed.append(
+                AttendanceRow(p.row.number, values["活动编号"], values["党员编号"], status, makeup)
+            )
 
     named_sessions: set[str] = ctx.data.get("session_codes_named", set())
     infos = _session_infos(ctx, {r.session_code for r in parsed})
@@ -487,7 +525,7 @@ def validate_attendance(ctx: ImportContext, sheet: Sheet) -> None:
     for r in parsed:
         info = infos.get(r.session_code)
         if info is None:
-            if r.session_code not in named_sessions:
+            if r.session_code not in named_sessions and SESSION_SHEET not in ctx.failed_sheets:
                 ctx.error(
                     sheet.name,
                     r.row,
@@ -496,7 +534,7 @@ def validate_attendance(ctx: ImportContext, sheet: Sheet) -> None:
                 )
             continue
         if not members.known(r.member_no):
-            if r.member_no not in members.named_in_sheet:
+            if r.member_no not in members.named_in_sheet and not members.sheet_failed:
                 ctx.error(
                     sheet.name,
                     r.row,
@@ -545,10 +583,17 @@ def validate_attendance(ctx: ImportContext, sheet: Sheet) -> None:
                     sheet.name,
                     r.row,
                     "补课日期",
-                    _("补课日期不能早于活动日期 %(d)s") % {"d": info.date.isoformat()},
+                    _("补课日期「%(m)s」不能早于活动日期 %(d)s")
+                    % {"m": r.makeup_date.isoformat(), "d": info.date.isoformat()},
                 )
             elif r.makeup_date > today:
-                ctx.error(sheet.name, r.row, "补课日期", _("补课日期不能晚于今天"))
+                ctx.error(
+                    sheet.name,
+                    r.row,
+                    "补课日期",
+                    _("补课日期「%(m)s」晚于今天，只能登记已经补上的课")
+                    % {"m": r.makeup_date.isoformat()},
+                )
         by_session[r.session_code].append(r)
 
     recorded = _recorded_attendance({i.pk for i in infos.values() if i.pk and i.frozen})
@@ -746,8 +791,9 @@ def apply_attendance(ctx: ImportContext) -> dict[str, int]:
     by_id = by.pk if by is not None else None
     _insert(
         AttendanceEntry,
-        ("session", "member", "organization", "status", "source", "updated_by", "updated_at"),
-        [(*e, EntrySource.IMPORT, by_id, now) for e in new_entries],
+        ("session", "member", "organization", "status"),
+        new_entries,
+        constants={"source": EntrySource.IMPORT, "updated_by": by_id, "updated_at": now},
     )
     if new_makeups:
         for pk, session_id, member_id in AttendanceEntry.objects.filter(
@@ -793,16 +839,26 @@ def apply_attendance(ctx: ImportContext) -> dict[str, int]:
     return {"created": len(new_entries), "updated": updated, "deleted": len(stale_ids)}
 
 
-def _insert(model: type[Model], fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+def _insert(
+    model: type[Model],
+    fields: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    *,
+    constants: dict[str, Any] | None = None,
+) -> None:
     """Insert plain rows, auto_now values included: COPY on PostgreSQL, bulk_create elsewhere.
+    `constants` are columns with the same value in every row (formatted once).
 
     bulk_create builds a model instance and prepares each value of 100,000 rows in Python,
     about ten times the cost of streaming them to COPY.
     """
     if not rows:
         return
+    if constants:
+        fields = (*fields, *constants)
+        rows = [(*row, *constants.values()) for row in rows] if _not_postgresql(model) else rows
     connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
+    if _not_postgresql(model):
         names = [model._meta.get_field(f).attname for f in fields]
         objs = [model(**dict(zip(names, row, strict=True))) for row in rows]
         model._default_manager.bulk_create(objs, batch_size=BATCH)
@@ -812,13 +868,45 @@ def _insert(model: type[Model], fields: tuple[str, ...], rows: list[tuple[Any, .
     # Columns added to the model later get their Python default, as bulk_create would.
     others = [f for f in model._meta.concrete_fields if not f.primary_key and f not in given]
     columns = ", ".join(quote(f.column) for f in (*given, *others))
-    defaults = tuple(f.get_default() for f in others)
+    defaults = (*(constants or {}).values(), *(f.get_default() for f in others))
+    # COPY's text format written by hand, 5,000 rows per write: psycopg's write_row adapts
+    # each value of 100,000 rows one by one through its dumpers.
+    tail = "".join(f"\t{_copy_text(v)}" for v in defaults)
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
     ):
-        for row in rows:
-            copy.write_row((*row, *defaults))
+        for start in range(0, len(rows), BATCH):
+            lines = [
+                "\t".join([_copy_text(v) for v in row]) + tail
+                for row in rows[start : start + BATCH]
+            ]
+            copy.write(("\n".join(lines) + "\n").encode())
+
+
+_COPY_SPECIAL = re.compile(r"[\t\n\r\\]")
+
+
+def _copy_text(value: Any) -> str:
+    """A value in COPY's text format; ids and plain strings first, they are most rows."""
+    cls = value.__class__
+    if cls is int:
+        return str(value)
+    if value is None:
+        return "\\N"
+    if cls is bool:
+        return "t" if value else "f"
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    text = str(value)
+    if _COPY_SPECIAL.search(text):
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        text = text.replace("\r", "\\r")
+    return text
+
+
+def _not_postgresql(model: type[Model]) -> bool:
+    return connections[router.db_for_write(model)].vendor != "postgresql"
 
 
 def _chunks(ids: list[int], size: int = BATCH) -> list[list[int]]:
@@ -831,36 +919,25 @@ def _chunks(ids: list[int], size: int = BATCH) -> list[list[int]]:
 def validate_self_study(ctx: ImportContext, sheet: Sheet) -> None:
     parsed: list[SelfStudyRow] = []
     today = timezone.localdate()
-    for r in sheet.rows:
-        errs: list[tuple[str, str]] = []
-        member_no, material = r.text("党员编号"), r.text("内容")
-        for column in ("党员编号", "日期", "学时", "内容"):
-            if not r.text(column):
-                errs.append((column, _("必填项为空")))
-        date, err = parse_date(r.text("日期"), r.values.get("日期"))
-        if err:
-            errs.append(("日期", err))
-        elif date is not None and date > today:
-            errs.append(("日期", _("日期不能晚于今天")))
-        hours = None
-        if r.text("学时"):
-            hours, err = parse_hours(r.text("学时"))
-            if err:
-                errs.append(("学时", err))
-        if len(material) > 200:
-            errs.append(("内容", _("内容不能超过 200 个字")))
-        for column, message in errs:
-            ctx.error(sheet.name, r.number, column, message)
-        if not errs:
-            assert date is not None and hours is not None
-            parsed.append(SelfStudyRow(r.number, member_no, date, hours, material))
+    for p in parse_rows(ctx, sheet, SELF_STUDY_SCHEMA):
+        date = p["日期"]
+        if date is not None and date > today:
+            ctx.error(
+                sheet.name,
+                p.row.number,
+                "日期",
+                _("日期「%(d)s」晚于今天，自学只能登记已经发生的学习") % {"d": date.isoformat()},
+            )
+            continue
+        if p.ok:
+            parsed.append(SelfStudyRow(p.row.number, p["党员编号"], date, p["学时"], p["内容"]))
 
     members = _member_index(ctx, {r.member_no for r in parsed})
     scope = scope_for(ctx.user)
     rows: list[SelfStudyRow] = []
     for r in parsed:
         if not members.known(r.member_no):
-            if r.member_no not in members.named_in_sheet:
+            if r.member_no not in members.named_in_sheet and not members.sheet_failed:
                 ctx.error(
                     sheet.name,
                     r.row,
@@ -878,56 +955,76 @@ def validate_self_study(ctx: ImportContext, sheet: Sheet) -> None:
             continue
         rows.append(r)
 
-    new = _self_study_to_create(rows, members.pks)
-    # A day has 24 hours: what is already logged plus what this sheet adds.
-    logged: dict[tuple[int, dt.date], decimal.Decimal] = {}
-    pks = {members.pks[r.member_no] for r in new if r.member_no in members.pks}
-    if pks:
-        logged = {
-            (m, d): t
-            for m, d, t in SelfStudy.objects.filter(
-                member_id__in=pks, date__in={r.date for r in new}
-            )
-            .values("member_id", "date")
-            .annotate(t=Sum("hours"))
-            .values_list("member_id", "date", "t")
-        }
-    totals: dict[tuple[str, dt.date], decimal.Decimal] = defaultdict(decimal.Decimal)
-    for r in new:
-        key = (r.member_no, r.date)
-        totals[key] += r.hours
-        pk = members.pks.get(r.member_no)
-        already = logged.get((pk, r.date), decimal.Decimal(0)) if pk is not None else 0
-        if totals[key] + already > 24:
+    # A day has 24 hours: the sheet's rows for the day replace the imported ones, and the
+    # entries made in the portal stay.
+    plan = _self_study_plan(rows, members.pks)
+    for (member_no, date), day in plan.items():
+        total = sum((r.hours for r in day.rows), decimal.Decimal(0)) + day.portal_hours
+        if total > 24:
             ctx.error(
                 sheet.name,
-                r.row,
+                day.rows[-1].row,
                 "学时",
-                _("%(no)s 在 %(d)s 的自学合计超过 24 学时")
-                % {"no": r.member_no, "d": r.date.isoformat()},
+                _("党员「%(no)s」在 %(d)s 的自学合计 %(t)s 学时，超过 24 学时")
+                % {"no": member_no, "d": date.isoformat(), "t": total.normalize()},
             )
     ctx.data["self_study_rows"] = rows
 
 
-def _self_study_to_create(rows: list[SelfStudyRow], pks: dict[str, int]) -> list[SelfStudyRow]:
-    """The rows beyond those the database already holds, counting repeats."""
-    known = [pks[r.member_no] for r in rows if r.member_no in pks]
-    have: Counter[tuple[int, dt.date, decimal.Decimal, str]] = Counter()
-    if known:
-        have.update(
-            SelfStudy.objects.filter(
-                member_id__in=set(known), date__in={r.date for r in rows}
-            ).values_list("member_id", "date", "hours", "material")
-        )
-    new: list[SelfStudyRow] = []
+@dataclass
+class SelfStudyDay:
+    """One member's self-study on one date: the sheet's rows and what the database holds."""
+
+    rows: list[SelfStudyRow]
+    # Rows beyond those equal to an entry made in the portal (that entry is the row).
+    to_import: list[tuple[decimal.Decimal, str]]
+    # The entries an earlier import wrote: (pk, hours, material).
+    imported: list[tuple[int, decimal.Decimal, str]]
+    portal_hours: decimal.Decimal
+
+    @property
+    def unchanged(self) -> bool:
+        return sorted(self.to_import) == sorted((h, m) for _pk, h, m in self.imported)
+
+
+def _self_study_plan(
+    rows: list[SelfStudyRow], pks: dict[str, int]
+) -> dict[tuple[str, dt.date], SelfStudyDay]:
+    """For each member and date in the sheet, what replaces what (LEDGER.md, corrections)."""
+    by_day: dict[tuple[str, dt.date], list[SelfStudyRow]] = defaultdict(list)
     for r in rows:
-        pk = pks.get(r.member_no)
-        key = (pk, r.date, r.hours, r.material) if pk is not None else None
-        if key is not None and have[key] > 0:
-            have[key] -= 1
-            continue
-        new.append(r)
-    return new
+        by_day[(r.member_no, r.date)].append(r)
+    stored: dict[tuple[int, dt.date], list[tuple[int, decimal.Decimal, str, bool]]] = defaultdict(
+        list
+    )
+    known = {pks[no] for no, _d in by_day if no in pks}
+    if known:
+        for pk, member_id, date, hours, material, imported in SelfStudy.objects.filter(
+            member_id__in=known, date__in={d for _no, d in by_day}
+        ).values_list("pk", "member_id", "date", "hours", "material", "imported"):
+            stored[(member_id, date)].append((pk, hours, material, imported))
+    plan: dict[tuple[str, dt.date], SelfStudyDay] = {}
+    for (no, date), day_rows in by_day.items():
+        entries = stored.get((pks[no], date), []) if no in pks else []
+        portal = Counter((h, m) for _pk, h, m, imported in entries if not imported)
+        portal_hours = sum(
+            (h for _pk, h, _m, imported in entries if not imported), decimal.Decimal(0)
+        )
+        to_import: list[tuple[decimal.Decimal, str]] = []
+        for r in day_rows:
+            key = (r.hours, r.material)
+            if portal[key] > 0:
+                portal[key] -= 1
+                portal_hours -= r.hours
+                continue
+            to_import.append(key)
+        plan[(no, date)] = SelfStudyDay(
+            day_rows,
+            to_import,
+            [(pk, h, m) for pk, h, m, imported in entries if imported],
+            portal_hours,
+        )
+    return plan
 
 
 def apply_self_study(ctx: ImportContext) -> dict[str, int]:
@@ -937,15 +1034,24 @@ def apply_self_study(ctx: ImportContext) -> dict[str, int]:
             "member_no", "pk"
         )
     )
-    new = _self_study_to_create(rows, pks)
-    SelfStudy.objects.bulk_create(
-        [
-            SelfStudy(member_id=pks[r.member_no], date=r.date, hours=r.hours, material=r.material)
-            for r in new
-        ],
-        batch_size=BATCH,
-    )
-    return {"created": len(new), "unchanged": len(rows) - len(new)}
+    plan = _self_study_plan(rows, pks)
+    stale: list[int] = []
+    new: list[SelfStudy] = []
+    unchanged = 0
+    for (no, date), day in plan.items():
+        if day.unchanged:
+            unchanged += len(day.rows)
+            continue
+        stale.extend(pk for pk, _h, _m in day.imported)
+        new.extend(
+            SelfStudy(member_id=pks[no], date=date, hours=h, material=m, imported=True)
+            for h, m in day.to_import
+        )
+        unchanged += len(day.rows) - len(day.to_import)
+    for chunk in _chunks(stale):
+        SelfStudy.objects.filter(pk__in=chunk).delete()
+    SelfStudy.objects.bulk_create(new, batch_size=BATCH)
+    return {"created": len(new), "deleted": len(stale), "unchanged": unchanged}
 
 
 def register() -> None:
@@ -953,9 +1059,10 @@ def register() -> None:
     register_sheet(
         SheetHandler(
             sheet=SESSION_SHEET,
-            required=SESSION_COLUMNS[:6],
-            optional=(SESSION_COLUMNS[6], *SESSION_TIME_COLUMNS),
+            required=required_headers(SESSION_SCHEMA),
+            optional=optional_headers(SESSION_SCHEMA),
             validate=validate_sessions,
+            columns=SESSION_SCHEMA,
             apply=apply_sessions,
             order=30,
         )
@@ -963,9 +1070,10 @@ def register() -> None:
     register_sheet(
         SheetHandler(
             sheet=ATTENDANCE_SHEET,
-            required=ATTENDANCE_COLUMNS[:3],
-            optional=ATTENDANCE_COLUMNS[3:],
+            required=required_headers(ATTENDANCE_SCHEMA),
+            optional=optional_headers(ATTENDANCE_SCHEMA),
             validate=validate_attendance,
+            columns=ATTENDANCE_SCHEMA,
             apply=apply_attendance,
             order=40,
         )
@@ -973,9 +1081,10 @@ def register() -> None:
     register_sheet(
         SheetHandler(
             sheet=SELF_STUDY_SHEET,
-            required=SELF_STUDY_COLUMNS,
-            optional=(),
+            required=required_headers(SELF_STUDY_SCHEMA),
+            optional=optional_headers(SELF_STUDY_SCHEMA),
             validate=validate_self_study,
+            columns=SELF_STUDY_SCHEMA,
             apply=apply_self_study,
             order=50,
         )

@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 from branches.models import ExemptionKind, Member, Organization
 
 HOURS_VALIDATORS = [
-    MinValueValidator(decimal.Decimal("0.1")),
+    MinValueValidator(decimal.Decimal("0.01")),
     MaxValueValidator(decimal.Decimal("24")),
 ]
 
@@ -95,7 +95,7 @@ class StudySession(models.Model):
     start_time = models.TimeField(_("开始时间"))
     end_time = models.TimeField(_("结束时间"))
     hours = models.DecimalField(
-        _("学时"), max_digits=4, decimal_places=1, validators=HOURS_VALIDATORS
+        _("学时"), max_digits=5, decimal_places=2, validators=HOURS_VALIDATORS
     )
     topic = models.CharField(_("主题"), max_length=200)
     speaker = models.CharField(_("主讲人"), max_length=100, blank=True)
@@ -349,9 +349,12 @@ class SelfStudy(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="self_study")
     date = models.DateField(_("日期"))
     hours = models.DecimalField(
-        _("学时"), max_digits=4, decimal_places=1, validators=HOURS_VALIDATORS
+        _("学时"), max_digits=5, decimal_places=2, validators=HOURS_VALIDATORS
     )
     material = models.CharField(_("学习内容"), max_length=200)
+    # Written by a ledger import: a later workbook replaces these rows for the member and
+    # date it lists; entries the member made in the portal are kept.
+    imported = models.BooleanField(default=False, db_default=False)
     # The form's one-time token: a double click or a resent POST records the hours once.
     client_token = models.CharField(max_length=36, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -238,18 +238,27 @@ class RosterDateForm(forms.Form):
         )
 
 
+LEDGER_EXTENSIONS = (".xlsx", ".xls", ".ods")
+
+
 class LedgerUploadForm(forms.Form):
-    file = forms.FileField(label=_("台账文件（.xlsx）"))
+    file = forms.FileField(label=_("台账文件（.xlsx、.xls 或 .ods）"))
 
     def clean_file(self):
         from django.conf import settings
 
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("只接受 .xlsx 格式的 Excel 工作簿"))
+        if not upload.name.lower().endswith(LEDGER_EXTENSIONS):
+            raise forms.ValidationError(
+                _(
+                    "「%(name)s」不是工作簿：只能导入 .xlsx、.xls 或 .ods 文件，"
+                    "请在 Excel/WPS 中另存为 .xlsx 后重新上传"
+                )
+                % {"name": upload.name}
+            )
         if upload.size > settings.LEDGER_MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
-                _("文件过大（%(size)d MB），上限为 %(limit)d MB")
+                _("文件过大（%(size)d MB），上限为 %(limit)d MB；请按组织或年度拆分后分别导入")
                 % {
                     "size": upload.size // (1024 * 1024),
                     "limit": settings.LEDGER_MAX_UPLOAD_BYTES // (1024 * 1024),

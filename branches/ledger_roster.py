@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .ledger import ImportContext, Sheet, SheetHandler, choice, parse_date, register_sheet
+from .ledger import (
+    Column,
+    ImportContext,
+    Sheet,
+    SheetHandler,
+    choice_column,
+    code_column,
+    date_column,
+    fold,
+    optional_headers,
+    parse_rows,
+    register_sheet,
+    required_headers,
+    text_column,
+)
 from .models import (
+    CENTRAL_GROUP_KINDS,
     COMMITTEE_KINDS,
     CadreLevel,
     Category,
@@ -17,19 +34,82 @@ from .models import (
     Membership,
     Organization,
     OrgType,
+    Reviewer,
     Role,
     RoleKind,
-    is_valid_code,
+    User,
     mobile_validator,
     profile_name_error,
     type_error_for_parent,
 )
-from .selectors import scope_for
+from .selectors import Scope, scope_for
 
 ORG_SHEET = "组织"
 MEMBER_SHEET = "党员"
 # The duties the ledger's 职务 column may name, in the order RoleKind lists them.
 LEDGER_ROLES = tuple(k for k in RoleKind if k in COMMITTEE_KINDS or k == RoleKind.GROUP_LEADER)
+
+
+def _profile(text: str, raw: object) -> tuple[str | None, str | None]:
+    error = profile_name_error(text)
+    return (None, error) if error else (text, None)
+
+
+def _mobile(text: str, raw: object) -> tuple[str | None, str | None]:
+    from django.core.exceptions import ValidationError
+
+    value = re.sub(r"[\s-]", "", fold(text))
+    try:
+        mobile_validator(value)
+    except ValidationError as exc:
+        return None, _("手机「%(v)s」无效：%(why)s") % {"v": text, "why": exc.messages[0]}
+    return value, None
+
+
+def _code_list(header: str) -> Column:
+    """Codes separated by 、 (also , ， ; ；), each read as a code."""
+    single = code_column(header, Organization._meta.get_field("code"))
+
+    def parse(text: str, raw: object) -> tuple[list[str] | None, str | None]:
+        codes: list[str] = []
+        for part in re.split(r"[、,，;；\s]+", text):
+            if not part:
+                continue
+            code, err = single.parse(part, part)
+            if err:
+                return None, err
+            codes.append(code)
+        return codes, None
+
+    return Column(header, parse, default=[])
+
+
+_org = Organization._meta.get_field
+_member = Member._meta.get_field
+
+ORG_COLUMNS = (
+    code_column("编码", _org("code"), required=True, example="JG-01-03"),
+    text_column("名称", _org("name"), required=True, example="综合处党支部"),
+    choice_column("类型", OrgType.values, required=True, example=OrgType.BRANCH),
+    code_column("上级编码", _org("code"), example="JG-01"),
+    Column("规则方案", _profile, default=""),
+    date_column("成立日期", example=dt.date(2025, 1, 1)),
+    date_column("撤销日期"),
+)
+
+MEMBER_COLUMNS = (
+    code_column("编号", _member("member_no"), required=True, example="D001"),
+    text_column("姓名", _member("name"), required=True, name=True, example="张三"),
+    code_column("所在组织编码", _org("code"), required=True, example="JG-01-03"),
+    choice_column("职务", LEDGER_ROLES, example=RoleKind.SECRETARY),
+    choice_column("类别", Category.values, default=Category.FULL, example=Category.FULL),
+    choice_column("干部层级", CadreLevel.values),
+    date_column("转入日期", example=dt.date(2025, 1, 1)),
+    date_column("转出日期"),
+    Column("手机", _mobile, default="", example="13800138000"),
+    _code_list("中心组"),
+)
+CENTRAL_GROUP_TYPES = (OrgType.PARTY_COMMITTEE, OrgType.LEADING_GROUP, OrgType.ORGAN_COMMITTEE)
 
 
 @dataclass
@@ -40,6 +120,8 @@ class OrgRow:
     type: str
     parent_code: str
     profile_name: str
+    active_from: dt.date | None = None
+    active_until: dt.date | None = None
 
 
 @dataclass
@@ -54,6 +136,7 @@ class MemberRow:
     start: dt.date | None
     end: dt.date | None
     mobile: str
+    central_groups: list[str] = field(default_factory=list)
 
 
 def _org_types(ctx: ImportContext) -> dict[str, tuple[str, str | None]]:
@@ -63,46 +146,33 @@ def _org_types(ctx: ImportContext) -> dict[str, tuple[str, str | None]]:
 
 def validate_orgs(ctx: ImportContext, sheet: Sheet) -> None:
     rows: dict[str, OrgRow] = {}
-    for r in sheet.rows:
-        code, name, type_ = r.text("编码"), r.text("名称"), r.text("类型")
-        parent_code, profile = r.text("上级编码"), r.text("规则方案")
-        bad = False
-        for column, value in (("编码", code), ("名称", name), ("类型", type_)):
-            if not value:
-                ctx.error(sheet.name, r.number, column, _("必填项为空"))
-                bad = True
-        if code and not is_valid_code(code):
-            ctx.error(
-                sheet.name,
-                r.number,
-                "编码",
-                _("编码「%(c)s」只能包含字母、数字、-、_ 和 .") % {"c": code},
-            )
-            bad = True
-        if type_:
-            _ok, err = choice(type_, OrgType.values, _("类型"))
-            if err:
-                ctx.error(sheet.name, r.number, "类型", err)
-                bad = True
-        if len(name) > 100:
-            ctx.error(sheet.name, r.number, "名称", _("名称不能超过 100 个字"))
-            bad = True
-        profile_error = profile_name_error(profile)
-        if profile_error:
-            ctx.error(sheet.name, r.number, "规则方案", profile_error)
-            bad = True
-        if code in rows:
-            ctx.error(
-                sheet.name,
-                r.number,
-                "编码",
-                _("编码「%(c)s」与第%(n)d行重复") % {"c": code, "n": rows[code].row},
-            )
+    for p in parse_rows(ctx, sheet, ORG_COLUMNS, unique="编码"):
+        code = p["编码"]
+        if not code:
             continue
-        if code and not bad:
-            rows[code] = OrgRow(r.number, code, name, type_, parent_code, profile)
-        elif code:
-            rows[code] = OrgRow(r.number, code, name, "", parent_code, profile)
+        start, end = p["成立日期"], p["撤销日期"]
+        if start and end and end <= start:
+            ctx.error(
+                sheet.name,
+                p.row.number,
+                "撤销日期",
+                _("撤销日期「%(e)s」应晚于成立日期「%(s)s」")
+                % {"e": end.isoformat(), "s": start.isoformat()},
+            )
+        if p.duplicate:
+            continue
+        # A row wrong only in another column keeps its type: members and sessions of that
+        # organization are then checked as usual, and the one error is reported once.
+        rows[code] = OrgRow(
+            p.row.number,
+            code,
+            p["名称"] or "",
+            p["类型"] or "",
+            p["上级编码"] or "",
+            p["规则方案"] or "",
+            start,
+            end,
+        )
 
     existing = {
         o.code: o
@@ -123,7 +193,12 @@ def validate_orgs(ctx: ImportContext, sheet: Sheet) -> None:
             continue
         if row.parent_code:
             if row.parent_code == code:
-                ctx.error(sheet.name, row.row, "上级编码", _("上级编码不能是自己"))
+                ctx.error(
+                    sheet.name,
+                    row.row,
+                    "上级编码",
+                    _("上级编码「%(c)s」不能是本组织自己") % {"c": code},
+                )
                 continue
             if row.parent_code not in org_types:
                 ctx.error(
@@ -142,12 +217,36 @@ def validate_orgs(ctx: ImportContext, sheet: Sheet) -> None:
             err = type_error_for_parent(row.type, None)
             if err:
                 ctx.error(sheet.name, row.row, "上级编码", err)
-        if _has_cycle(code, org_types):
-            ctx.error(sheet.name, row.row, "上级编码", _("上级关系形成循环"))
+        cycle = _cycle(code, org_types)
+        if cycle and cycle[0] != code:
+            continue  # it leads into a loop that the loop's own rows report
+        if cycle:
+            ctx.error(
+                sheet.name,
+                row.row,
+                "上级编码",
+                _("上级关系形成循环：%(path)s") % {"path": " → ".join(cycle)},
+            )
             continue
-        if not scope.is_admin and not _org_in_write_scope(code, org_types, existing, scope):
+        if scope.is_admin:
+            continue
+        if not _org_in_write_scope(code, org_types, existing, scope):
             ctx.error(
                 sheet.name, row.row, "编码", _("组织「%(c)s」不在您管理的范围内") % {"c": code}
+            )
+        elif (
+            code in existing
+            and row.parent_code
+            and row.parent_code != parent_of_existing.get(code)
+            and not _org_in_write_scope(row.parent_code, org_types, existing, scope)
+        ):
+            # A move is checked as the move form checks it: the new parent must be writable.
+            ctx.error(
+                sheet.name,
+                row.row,
+                "上级编码",
+                _("上级组织「%(c)s」不在您管理的范围内，不能把「%(o)s」移到其下")
+                % {"c": row.parent_code, "o": code},
             )
     ctx.data["org_rows"] = rows
     ctx.data["org_types"] = org_types
@@ -159,15 +258,16 @@ def _parent_codes(orgs: list[Organization]) -> dict[str, str | None]:
     return {o.code: by_path.get(o.path[: -Organization.steplen]) for o in orgs}
 
 
-def _has_cycle(code: str, org_types: dict[str, tuple[str, str | None]]) -> bool:
-    seen = {code}
+def _cycle(code: str, org_types: dict[str, tuple[str, str | None]]) -> list[str]:
+    """The codes of the loop the parent chain of `code` runs into (empty: no loop)."""
+    chain = [code]
     parent = org_types.get(code, ("", None))[1]
     while parent:
-        if parent in seen:
-            return True
-        seen.add(parent)
+        if parent in chain:
+            return [*chain[chain.index(parent) :], parent]
+        chain.append(parent)
         parent = org_types.get(parent, ("", None))[1]
-    return False
+    return []
 
 
 def _org_in_write_scope(code, org_types, existing, scope) -> bool:
@@ -207,13 +307,15 @@ def apply_orgs(ctx: ImportContext) -> dict[str, int]:
                 name=row.name,
                 type=row.type,
                 profile_name=row.profile_name,
+                active_from=row.active_from,
+                active_until=row.active_until,
             )
             created += 1
             continue
         changed = [
             f
-            for f, v in (("name", row.name), ("type", row.type), ("profile_name", row.profile_name))
-            if getattr(org, f) != v
+            for f in ("name", "type", "profile_name", "active_from", "active_until")
+            if getattr(org, f) != getattr(row, f)
         ]
         if changed:
             for f in changed:
@@ -225,68 +327,78 @@ def apply_orgs(ctx: ImportContext) -> dict[str, int]:
             organization_move(organization=org, new_parent=parent)
             moved += 1
         elif parent is None and current_parent is not None:
-            ctx.error(ORG_SHEET, row.row, "上级编码", _("不能通过导入把已有组织改为根组织"))
+            ctx.error(
+                ORG_SHEET,
+                row.row,
+                "上级编码",
+                _(
+                    "「%(c)s」已在系统中有上级组织，上级编码不能留空（不能通过导入把已有组织改为根组织）"
+                )
+                % {"c": row.code},
+            )
     return {"created": created, "updated": updated, "moved": moved}
 
 
 def validate_members(ctx: ImportContext, sheet: Sheet) -> None:
-    from django.core.exceptions import ValidationError
-
     org_types = ctx.data.get("org_types", {})
     rows: dict[str, MemberRow] = {}
     org_codes_needed = set()
-    for r in sheet.rows:
-        errs: list[tuple[str, str]] = []
-        no, name, org_code = r.text("编号"), r.text("姓名"), r.text("所在组织编码")
-        for column, value in (("编号", no), ("姓名", name), ("所在组织编码", org_code)):
-            if not value:
-                errs.append((column, _("必填项为空")))
-        if no and not is_valid_code(no):
-            errs.append(("编号", _("编号「%(c)s」只能包含字母、数字、-、_ 和 .") % {"c": no}))
-        role = r.text("职务")
-        if role:
-            _v, err = choice(role, LEDGER_ROLES, _("职务"))
-            if err:
-                errs.append(("职务", err))
-        category = r.text("类别") or Category.FULL
-        _v, err = choice(category, Category.values, _("类别"))
-        if err:
-            errs.append(("类别", err))
-        cadre = r.text("干部层级")
-        _v, err = choice(cadre, CadreLevel.values, _("干部层级"))
-        if err:
-            errs.append(("干部层级", err))
-        start, err = parse_date(r.text("转入日期"), r.values.get("转入日期"))
-        if err:
-            errs.append(("转入日期", err))
-        end, err = parse_date(r.text("转出日期"), r.values.get("转出日期"))
-        if err:
-            errs.append(("转出日期", err))
+    first_row: dict[str, int] = {}
+    for p in parse_rows(ctx, sheet, MEMBER_COLUMNS, unique="编号"):
+        no = p["编号"]
+        bad = not p.ok
+        start, end = p["转入日期"], p["转出日期"]
         if start and end and end <= start:
-            errs.append(("转出日期", _("转出日期必须晚于转入日期")))
-        mobile = r.text("手机")
-        if mobile:
-            try:
-                mobile_validator(mobile)
-            except ValidationError as exc:
-                errs.append(("手机", str(exc.messages[0])))
-        if no in rows:
-            errs.append(("编号", _("编号「%(c)s」与第%(n)d行重复") % {"c": no, "n": rows[no].row}))
-        for column, message in errs:
-            ctx.error(sheet.name, r.number, column, message)
-        if not errs:
-            rows[no] = MemberRow(
-                r.number, no, name, org_code, role, category, cadre, start, end, mobile
+            ctx.error(
+                sheet.name,
+                p.row.number,
+                "转出日期",
+                _("转出日期「%(e)s」应晚于转入日期「%(s)s」")
+                % {"e": end.isoformat(), "s": start.isoformat()},
             )
-            org_codes_needed.add(org_code)
+            bad = True
+        if p.duplicate:
+            continue
+        if no:
+            first_row[no] = p.row.number
+        if bad:
+            continue
+        rows[no] = MemberRow(
+            p.row.number,
+            no,
+            p["姓名"],
+            p["所在组织编码"],
+            p["职务"] or "",
+            p["类别"],
+            p["干部层级"] or "",
+            start,
+            end,
+            p["手机"] or "",
+            p["中心组"] or [],
+        )
+        org_codes_needed.add(p["所在组织编码"])
+        org_codes_needed.update(p["中心组"] or [])
 
+    # Numbers of rows that are wrong too: other sheets do not report them as unknown.
+    ctx.data["member_nos_named"] = set(first_row) | {fold(r.text("编号")) for r in sheet.rows}
     db_orgs = {o.code: o for o in Organization.objects.filter(code__in=org_codes_needed)}
     scope = scope_for(ctx.user)
     org_paths_ok: dict[str, bool] = {}
+
+    def writable(code: str) -> bool:
+        if code not in org_paths_ok:
+            # A new organization was already checked by the 组织 sheet's scope check.
+            org = db_orgs.get(code)
+            org_paths_ok[code] = org is None or scope.can_write_path(org.path)
+        return org_paths_ok[code]
+
+    def type_of(code: str) -> str | None:
+        if code in org_types:
+            return org_types[code][0]
+        return db_orgs[code].type if code in db_orgs else None
+
     for no, row in list(rows.items()):
-        org_type = org_types.get(
-            row.org_code, (db_orgs[row.org_code].type, None) if row.org_code in db_orgs else None
-        )
+        org_type = type_of(row.org_code)
         if org_type is None:
             ctx.error(
                 sheet.name,
@@ -296,29 +408,58 @@ def validate_members(ctx: ImportContext, sheet: Sheet) -> None:
             )
             del rows[no]
             continue
-        if org_type[0] not in (OrgType.BRANCH, OrgType.GROUP):
+        if org_type == "":
+            # The organization's own row in 组织 is wrong and reported there.
+            del rows[no]
+            continue
+        if org_type not in (OrgType.BRANCH, OrgType.GROUP):
             ctx.error(
                 sheet.name,
                 row.row,
                 "所在组织编码",
                 _("党员只能编入党支部或党小组，「%(c)s」是%(t)s")
-                % {"c": row.org_code, "t": org_type[0]},
+                % {"c": row.org_code, "t": org_type},
             )
             del rows[no]
             continue
-        if row.role == RoleKind.GROUP_LEADER and org_type[0] != OrgType.GROUP:
-            ctx.error(sheet.name, row.row, "职务", _("小组长必须编入党小组"))
-        if not scope.is_admin:
-            if row.org_code not in org_paths_ok:
-                # A new organization was already checked by the 组织 sheet's scope check.
-                org = db_orgs.get(row.org_code)
-                org_paths_ok[row.org_code] = org is None or scope.can_write_path(org.path)
-            if not org_paths_ok[row.org_code]:
+        if row.role == RoleKind.GROUP_LEADER and org_type != OrgType.GROUP:
+            ctx.error(
+                sheet.name,
+                row.row,
+                "职务",
+                _("职务「小组长」须编入党小组，「%(c)s」是%(t)s")
+                % {"c": row.org_code, "t": org_type},
+            )
+        if not scope.is_admin and not writable(row.org_code):
+            ctx.error(
+                sheet.name,
+                row.row,
+                "所在组织编码",
+                _("组织「%(c)s」不在您管理的范围内") % {"c": row.org_code},
+            )
+        for code in row.central_groups:
+            group_type = type_of(code)
+            if group_type is None:
                 ctx.error(
                     sheet.name,
                     row.row,
-                    "所在组织编码",
-                    _("组织「%(c)s」不在您管理的范围内") % {"c": row.org_code},
+                    "中心组",
+                    _("组织「%(c)s」既不在组织表中也不在系统中") % {"c": code},
+                )
+            elif group_type and group_type not in CENTRAL_GROUP_TYPES:
+                ctx.error(
+                    sheet.name,
+                    row.row,
+                    "中心组",
+                    _("「%(c)s」是%(t)s，中心组只设在%(ok)s")
+                    % {"c": code, "t": group_type, "ok": "、".join(CENTRAL_GROUP_TYPES)},
+                )
+            elif not scope.is_admin and not writable(code):
+                ctx.error(
+                    sheet.name,
+                    row.row,
+                    "中心组",
+                    _("组织「%(c)s」不在您管理的范围内，不能设置其中心组成员") % {"c": code},
                 )
 
     existing = {m.member_no: m for m in Member.objects.filter(member_no__in=list(rows))}
@@ -327,15 +468,13 @@ def validate_members(ctx: ImportContext, sheet: Sheet) -> None:
         "organization"
     ):
         memberships.setdefault(ms.member_id, []).append(ms)
+    unplaced: dict[int, str] = {}  # linked user id -> member number, for members on no roll
+    transfers: dict[int, str] = {}  # member pk -> member number, for members who move
     for no, row in rows.items():
         member = existing.get(no)
         if member is None:
             continue
         history = memberships.get(member.pk, [])
-        plan = _membership_plan(row, history)
-        if isinstance(plan, str):
-            ctx.error(sheet.name, row.row, "转入日期", plan)
-            continue
         open_ms = next((m for m in history if m.end is None), None)
         if (
             not scope.is_admin
@@ -343,14 +482,98 @@ def validate_members(ctx: ImportContext, sheet: Sheet) -> None:
             and open_ms.organization.code != row.org_code
             and not scope.can_write_path(open_ms.organization.path)
         ):
+            # Which organization the member is in is not the importer's to know.
             ctx.error(
                 sheet.name,
                 row.row,
                 "编号",
-                _("党员「%(no)s」当前在%(org)s，不在您管理的范围内，须由对方转出")
-                % {"no": no, "org": open_ms.organization.name},
+                _("党员「%(no)s」当前不在您管理的组织中，须由其所在组织转出后再导入") % {"no": no},
             )
+            continue
+        plan = _membership_plan(row, history)
+        if isinstance(plan, str):
+            ctx.error(sheet.name, row.row, "转入日期", plan)
+            continue
+        if not scope.is_admin and open_ms is None and member.user_id is not None:
+            unplaced[member.user_id] = no
+        if not scope.is_admin and open_ms is not None and open_ms.organization.code != row.org_code:
+            transfers[member.pk] = no
+    for no in _roles_a_transfer_ends(transfers, rows, db_orgs, scope):
+        ctx.error(
+            sheet.name,
+            rows[no].row,
+            "所在组织编码",
+            _(
+                "党员「%(no)s」在您管理范围以外的组织担任职务，转接会终止这些职务；"
+                "请联系该组织或系统管理员办理"
+            )
+            % {"no": no},
+        )
+    for no in _beyond_powers(unplaced, scope):
+        ctx.error(
+            sheet.name,
+            rows[no].row,
+            "编号",
+            _(
+                "党员「%(no)s」关联的账号拥有您管理范围以外的权限（管理员或其他组织的职务），"
+                "不能通过导入编入您的组织；请联系系统管理员办理"
+            )
+            % {"no": no},
+        )
     ctx.data["member_rows"] = rows
+
+
+def _roles_a_transfer_ends(
+    transfers: dict[int, str],
+    rows: dict[str, MemberRow],
+    db_orgs: dict[str, Organization],
+    scope: Scope,
+) -> list[str]:
+    """Member numbers whose transfer would end a role the importer has no power over.
+
+    A transfer ends the member's roles outside the new organization's chain (apply_members);
+    a role at an ancestor of the new organization stays. For an organization new in the
+    workbook the chain is not known yet, so every role outside the scope counts."""
+    if not transfers:
+        return []
+    beyond: set[str] = set()
+    for member_id, path in (
+        Role.objects.current()
+        .filter(member_id__in=transfers)
+        .values_list("member_id", "organization__path")
+    ):
+        no = transfers[member_id]
+        target = db_orgs.get(rows[no].org_code)
+        kept = target is not None and target.path.startswith(path)
+        if not kept and not scope.can_write_path(path):
+            beyond.add(no)
+    return sorted(beyond)
+
+
+def _beyond_powers(users: dict[int, str], scope: Scope) -> list[str]:
+    """Member numbers whose linked user holds powers the importer does not: staff, superuser,
+    a role or a reviewer seat outside the importer's write scope. Putting such a member on
+    the importer's roll would let the importer issue that user a log-in."""
+    if not users:
+        return []
+    beyond = set(
+        User.objects.filter(pk__in=users)
+        .filter(Q(is_staff=True) | Q(is_superuser=True))
+        .values_list("pk", flat=True)
+    )
+    for user_id, path in (
+        Role.objects.current()
+        .filter(member__user_id__in=users)
+        .values_list("member__user_id", "organization__path")
+    ):
+        if not scope.can_write_path(path):
+            beyond.add(user_id)
+    for user_id, path in Reviewer.objects.filter(user_id__in=users).values_list(
+        "user_id", "organization__path"
+    ):
+        if not scope.can_write_path(path):
+            beyond.add(user_id)
+    return sorted(users[u] for u in beyond)
 
 
 def _membership_plan(row: MemberRow, history: list[Membership]) -> str | None:
@@ -381,6 +604,12 @@ def apply_members(ctx: ImportContext) -> dict[str, int]:
     orgs = {
         o.code: o for o in Organization.objects.filter(code__in={r.org_code for r in rows.values()})
     }
+    central = {
+        o.code: o
+        for o in Organization.objects.filter(
+            code__in={c for r in rows.values() for c in r.central_groups}
+        )
+    }
     existing = {m.member_no: m for m in Member.objects.filter(member_no__in=list(rows))}
     created = updated = transferred = 0
     today = timezone.localdate()
@@ -404,6 +633,8 @@ def apply_members(ctx: ImportContext) -> dict[str, int]:
             transferred += _apply_membership(member, org, row)
         if row.role:
             _apply_role(member, org, row, today)
+        for code in row.central_groups:
+            _apply_central_group(member, central[code])
     return {"created": created, "updated": updated, "transferred": transferred}
 
 
@@ -458,24 +689,37 @@ def _apply_role(member: Member, org: Organization, row: MemberRow, today: dt.dat
     )
 
 
+def _apply_central_group(member: Member, organization: Organization) -> None:
+    """A 中心组 column names the member's 中心组 there; a 组长 or 学习秘书 stays what they are."""
+    if Role.objects.filter(
+        member=member, organization=organization, kind__in=CENTRAL_GROUP_KINDS, end__isnull=True
+    ).exists():
+        return
+    Role.objects.create(
+        member=member, organization=organization, kind=RoleKind.CENTRAL_GROUP_MEMBER
+    )
+
+
 def register() -> None:
     register_sheet(
         SheetHandler(
             sheet=ORG_SHEET,
-            required=("编码", "名称", "类型"),
-            optional=("上级编码", "规则方案"),
+            required=required_headers(ORG_COLUMNS),
+            optional=optional_headers(ORG_COLUMNS),
             validate=validate_orgs,
             apply=apply_orgs,
             order=10,
+            columns=ORG_COLUMNS,
         )
     )
     register_sheet(
         SheetHandler(
             sheet=MEMBER_SHEET,
-            required=("编号", "姓名", "所在组织编码"),
-            optional=("职务", "类别", "干部层级", "转入日期", "转出日期", "手机"),
+            required=required_headers(MEMBER_COLUMNS),
+            optional=optional_headers(MEMBER_COLUMNS),
             validate=validate_members,
             apply=apply_members,
             order=20,
+            columns=MEMBER_COLUMNS,
         )
     )

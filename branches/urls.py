@@ -22,4 +22,5 @@ urlpatterns = [
     path("members/<str:member_no>/exemptions/new/", views.exemption_add, name="exemption_add"),
     path("members/<str:member_no>/login/", views.member_issue_login, name="member_issue_login"),
     path("import/", views.ledger_import, name="ledger_import"),
+    path("import/template.xlsx", views.ledger_template, name="ledger_template"),
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -28,7 +29,9 @@ from .forms import (
     TransferForm,
     member_form_initial,
 )
-from .ledger import LedgerRejected, import_ledger
+from .ledger import LedgerRejected, import_ledger, max_rows_per_sheet
+from .ledger_pending import pending_claim, pending_forget, pending_path, pending_store
+from .ledger_template import ledger_template as ledger_template_workbook
 from .models import MEMBER_HOLDING_TYPES, Member, Organization, Role
 from .privacy import log_access
 from .selectors import (
@@ -402,16 +405,68 @@ def member_issue_login(request: AuthenticatedHttpRequest, member_no: str) -> Htt
 
 @login_required
 def ledger_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Upload, preview (a rolled-back import: what would be created, updated, skipped), then
+    confirm with the token of the stored upload; a second confirm finds nothing to import."""
     scope = scope_for(request.user)
     if not (scope.is_admin or scope.write_paths):
         raise Http404
-    form = LedgerUploadForm(request.POST or None, request.FILES or None)
-    result = errors = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = import_ledger(form.cleaned_data["file"], user=request.user)
-        except LedgerRejected as exc:
-            errors = exc.errors
-    return render(
-        request, "branches/ledger_import.html", {"form": form, "result": result, "errors": errors}
+    token = request.POST.get("token", "")
+    action = request.POST.get("action", "")
+    if token and action == "cancel":
+        pending_forget(session=request.session, token=token)
+        messages.info(request, _("已取消本次导入，未导入任何数据"))
+        return redirect("branches:ledger_import")
+    confirming = bool(token) and action == "confirm"
+    form = LedgerUploadForm(
+        None if confirming else (request.POST or None),
+        None if confirming else (request.FILES or None),
     )
+    context: dict = {
+        "form": form,
+        "max_mb": settings.LEDGER_MAX_UPLOAD_BYTES // (1024 * 1024),
+        "max_rows": max_rows_per_sheet(),
+    }
+    if confirming:
+        path = pending_claim(session=request.session, token=token)
+        if path is None:
+            messages.warning(
+                request, _("该工作簿已经导入或已取消，没有再次导入；如需导入请重新上传")
+            )
+            return redirect("branches:ledger_import")
+        try:
+            context["result"] = import_ledger(path, user=request.user)
+        except LedgerRejected as exc:
+            # Something changed since the preview (another import, a roll taken meanwhile).
+            context["errors"], context["error_count"] = exc.lines(), len(exc.errors)
+        finally:
+            path.unlink(missing_ok=True)
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        token = pending_store(session=request.session, upload=upload)
+        path = pending_path(session=request.session, token=token)
+        try:
+            context["preview"] = import_ledger(path, user=request.user, dry_run=True)
+            context["token"] = token
+            context["file_name"] = upload.name
+        except LedgerRejected as exc:
+            pending_forget(session=request.session, token=token)
+            # Past 200 errors the list is grouped (LEDGER.md), so the page stays small.
+            context["errors"], context["error_count"] = exc.lines(), len(exc.errors)
+    return render(request, "branches/ledger_import.html", context)
+
+
+@login_required
+def ledger_template(request: HttpRequest) -> HttpResponse:
+    """The 台账 template: every sheet, its headers, an example row, drop-down lists."""
+    scope = scope_for(request.user)
+    if not (scope.is_admin or scope.write_paths):
+        raise Http404
+    response = HttpResponse(
+        ledger_template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        'attachment; filename="ledger-template.xlsx"; '
+        "filename*=UTF-8''%E5%AD%A6%E4%B9%A0%E5%8F%B0%E8%B4%A6%E6%A8%A1%E6%9D%BF.xlsx"
+    )
+    return response

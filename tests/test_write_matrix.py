@@ -493,6 +493,7 @@ READ_ONLY: dict[str, Callable[[W], Data]] = {
         "reports:selection_xlsx": BRANCH_A_CODE,
         "reports:audit_xlsx": BRANCH_A_CODE,
         "reports:exams_xlsx": BRANCH_A_CODE,
+        "branches:ledger_template": {},
         "favicon": {},
         "ops_status": {},
     }.items()

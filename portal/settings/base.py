@@ -186,6 +186,10 @@ STORAGES = {
 
 # Workbooks larger than this are refused before openpyxl reads them.
 LEDGER_MAX_UPLOAD_BYTES = env.int("LEDGER_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+# Rows per sheet of a ledger workbook; a larger sheet is refused before it is parsed.
+LEDGER_MAX_ROWS_PER_SHEET = env.int("LEDGER_MAX_ROWS_PER_SHEET", default=200_000)
+# Uploaded workbooks waiting for confirmation after the import preview (removed after 24 h).
+LEDGER_UPLOAD_DIR = env.str("LEDGER_UPLOAD_DIR", default=str(MEDIA_ROOT("ledger_uploads")))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # Attendance locks this many days after a session ends; a reviewer's unlock lasts this long.

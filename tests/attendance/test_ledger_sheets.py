@@ -167,7 +167,7 @@ def test_good_workbook_imports_sessions_attendance_and_self_study(cast):
     result = import_ledger(book(), user=cast.admin)
     assert result.counts["活动"] == {"created": 4, "updated": 0}
     assert result.counts["考勤"] == {"created": 6, "updated": 0, "deleted": 0}
-    assert result.counts["自学"] == {"created": 3, "unchanged": 0}
+    assert result.counts["自学"] == {"created": 3, "deleted": 0, "unchanged": 0}
     assert not result.warnings
 
     meeting = StudySession.objects.get(code="A-2025-01")
@@ -209,7 +209,7 @@ def test_importing_the_same_workbook_twice_changes_nothing(cast):
     assert state() == before
     assert result.counts["活动"] == {"created": 0, "updated": 0}
     assert result.counts["考勤"] == {"created": 0, "updated": 0, "deleted": 0}
-    assert result.counts["自学"] == {"created": 0, "unchanged": 3}
+    assert result.counts["自学"] == {"created": 0, "deleted": 0, "unchanged": 3}
 
 
 def test_a_later_workbook_updates_sessions_and_attendance_by_code(cast):
@@ -300,8 +300,8 @@ def test_explicit_times_are_kept_and_a_long_session_ends_before_midnight(cast):
     with pytest.raises(LedgerRejected) as exc:
         import_ledger(workbook(活动=[header, *bad]), user=cast.admin)
     assert [str(e) for e in exc.value.errors] == [
-        "活动，第2行，开始时间：时间「25:00」无法识别，应为 HH:MM",
-        "活动，第3行，结束时间：结束时间应晚于开始时间",
+        "活动，第2行，开始时间：时间「25:00」无法识别，应为如 9:00、09:00:00 或 14：30 的时间",
+        "活动，第3行，结束时间：结束时间「09:00」应晚于开始时间「10:00」",
     ]
 
 
@@ -323,7 +323,7 @@ BAD_ROWS = [
         "党员编号",
         "党员「Z999」既不在党员表中也不在系统中",
     ),
-    ("考勤", 0, ["A-2025-01", "A001", "到了", None], 2, "状态", "状态「到了」无效"),
+    ("考勤", 0, ["A-2025-01", "A001", "到了", None], 2, "状态", "状态「到了」无法识别"),
     ("考勤", 1, ["A-2025-01", "A001", "缺席", None], 3, "党员编号", "与第2行重复"),
     (
         "考勤",
@@ -344,10 +344,10 @@ BAD_ROWS = [
     (
         "考勤",
         1,
-        ["A-2025-01", "A002", "缺席", "2025/3/12"],
+        ["A-2025-01", "A002", "缺席", "2025/13/12"],
         3,
         "补课日期",
-        "日期「2025/3/12」无法识别",
+        "日期「2025/13/12」无法识别，应为 Excel 日期或如 2025-03-05",
     ),
     ("考勤", 0, ["A-2025-01", "", "出席", None], 2, "党员编号", "必填项为空"),
     (
@@ -372,7 +372,7 @@ BAD_ROWS = [
         ["A-2025-01", "JG-01-01", "支部党员大会", "2025-03-05", 0, "学习党章", ""],
         2,
         "学时",
-        "学时应大于 0",
+        "学时「0」应大于 0",
     ),
     (
         "活动",
@@ -388,7 +388,7 @@ BAD_ROWS = [
         ["A-2025-01", "JG-01-01", "座谈会", "2025-03-05", 2, "学习党章", ""],
         2,
         "类型",
-        "类型「座谈会」无效",
+        "类型「座谈会」无法识别",
     ),
     (
         "活动",
@@ -422,7 +422,7 @@ BAD_ROWS = [
         "党员编号",
         "党员「Z999」既不在党员表中也不在系统中",
     ),
-    ("自学", 0, ["A001", "2025-03-01", 25, "党章"], 2, "学时", "学时应大于 0 且不超过 24"),
+    ("自学", 0, ["A001", "2025-03-01", 25, "党章"], 2, "学时", "学时「25」应大于 0 且不超过 24"),
     ("自学", 0, ["A001", "三月一日", 2, "党章"], 2, "日期", "日期「三月一日」无法识别"),
     ("自学", 0, ["A001", "2025-03-01", 2, ""], 2, "内容", "必填项为空"),
 ]
@@ -814,3 +814,30 @@ def test_without_postgresql_copy_the_import_writes_the_same_records(cast, monkey
     monkeypatch.setattr(connection, "vendor", "sqlite")
     import_ledger(book(), user=cast.admin)
     assert snapshot() == expected
+
+
+def test_copy_rows_keep_tabs_backslashes_and_nulls(db):
+    """_insert writes COPY's text format by hand: special characters must survive."""
+    from django.utils import timezone
+
+    from attendance.ledger_sheets import _insert
+    from tests.factories import make_org, make_session
+
+    session = make_session(make_org("C", "党委"), "党课", dt.date(2025, 3, 5))
+    member = Member.objects.create(member_no="C001", name="c")
+    now = timezone.now()
+    _insert(
+        AttendanceEntry,
+        ("session", "member", "organization", "status"),
+        [(session.pk, member.pk, None, "缺席")],
+        constants={"source": "导入", "updated_by": None, "updated_at": now},
+    )
+    entry = AttendanceEntry.objects.get()
+    assert (entry.organization_id, entry.updated_by_id, entry.updated_at) == (None, None, now)
+    note = "补\t课\\n\n第二行\r"
+    _insert(
+        MakeUp,
+        ("entry", "date", "note", "created_by", "created_at"),
+        [(entry.pk, dt.date(2025, 3, 6), note, None, now)],
+    )
+    assert MakeUp.objects.get().note == note

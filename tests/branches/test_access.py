@@ -78,6 +78,7 @@ ROUTES: dict[str, tuple[dict, dict[str, int]]] = {
     "branches:role_add": ({"member_no": "A002"}, WRITE),
     "branches:exemption_add": ({"member_no": "A002"}, WRITE),
     "branches:ledger_import": ({}, WRITERS_ANYWHERE),
+    "branches:ledger_template": ({}, WRITERS_ANYWHERE),
     "password_change": ({}, EVERYONE),
     "preferences": ({}, EVERYONE),
 }

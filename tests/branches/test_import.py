@@ -124,7 +124,14 @@ def test_a_later_workbook_updates_by_code_and_transfers_with_a_date(db):
 BAD_ROWS = [
     # (sheet, row replaced, replacement, expected row number, column, message fragment)
     ("组织", 0, ["SZ-01-01", "", "党支部", "SZ-01", ""], 2, "名称", "必填项为空"),
-    ("组织", 0, ["SZ-01-01", "综合处党支部", "支部", "SZ-01", ""], 2, "类型", "类型「支部」无效"),
+    (
+        "组织",
+        0,
+        ["SZ-01-01", "综合处党支部", "支部", "SZ-01", ""],
+        2,
+        "类型",
+        "类型「支部」无法识别",
+    ),
     (
         "组织",
         0,
@@ -174,7 +181,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "主任", "", "", None, None, ""],
         2,
         "职务",
-        "职务「主任」无效",
+        "职务「主任」无法识别",
     ),
     (
         "党员",
@@ -182,7 +189,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "小组长", "", "", None, None, ""],
         2,
         "职务",
-        "小组长必须编入党小组",
+        "职务「小组长」须编入党小组",
     ),
     (
         "党员",
@@ -190,7 +197,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "", "积极分子", "", None, None, ""],
         2,
         "类别",
-        "类别「积极分子」无效",
+        "类别「积极分子」无法识别",
     ),
     (
         "党员",
@@ -198,7 +205,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "", "", "厅级", None, None, ""],
         2,
         "干部层级",
-        "干部层级「厅级」无效",
+        "干部层级「厅级」无法识别",
     ),
     (
         "党员",
@@ -214,7 +221,7 @@ BAD_ROWS = [
         ["S001", "林书记", "SZ-01-01", "", "", "", "2021-05-01", "2021-04-01", ""],
         2,
         "转出日期",
-        "转出日期必须晚于转入日期",
+        "转出日期「2021-04-01」应晚于转入日期「2021-05-01」",
     ),
     (
         "党员",
@@ -262,7 +269,10 @@ def test_a_missing_required_column_is_reported_at_the_header(db):
     book = workbook(组织=[["编码", "名称"], ["A", "某组织"]])
     with pytest.raises(LedgerRejected) as exc:
         import_ledger(book, user=admin())
-    assert str(exc.value.errors[0]) == "组织，第1行，类型：缺少必填列"
+    assert str(exc.value.errors[0]) == (
+        "组织，第1行，类型：缺少必填列。表头行应含有：编码、名称、类型"
+        "（标题行可在表头行上方；在前 30 行中含有最多必填列名的是第1行）"
+    )
 
 
 def test_blank_rows_and_extra_columns_are_ignored_and_column_order_does_not_matter(db):
@@ -287,7 +297,10 @@ def test_unknown_sheets_are_reported_not_silently_ignored(db):
 def test_a_file_that_is_not_a_workbook_is_refused(db):
     with pytest.raises(LedgerRejected) as exc:
         import_ledger(io.BytesIO(b"not a spreadsheet at all"), user=admin())
-    assert "不是有效的 .xlsx 工作簿" in str(exc.value.errors[0])
+    assert str(exc.value.errors[0]) == (
+        "工作簿，整个工作表：无法识别的文件格式：只能导入 .xlsx、.xls 或 .ods 工作簿；"
+        "请在 Excel/WPS 中另存为 .xlsx 后重新上传"
+    )
 
 
 def test_a_zip_bomb_is_refused_before_parsing(db):
@@ -330,7 +343,7 @@ def test_a_secretary_imports_only_inside_the_branch(cast):
     assert Member.objects.get(member_no="A100").memberships.get().organization.code == "JG-01-01-2"
 
 
-def test_upload_page_reports_errors_and_writes_nothing(cast):
+def test_upload_page_reports_errors_and_writes_nothing(cast, uploads):
     client = cast.client("secretary_a")
     bad = workbook(
         党员=[MEMBER_HEADER, ["A100", "新同志", "JG-01-01", "", "", "", "2025-13-01", None, ""]]
@@ -343,7 +356,52 @@ def test_upload_page_reports_errors_and_writes_nothing(cast):
     assert not Member.objects.filter(member_no="A100").exists()
 
 
-def test_upload_page_imports_a_good_file(cast):
+@pytest.fixture
+def uploads(settings, tmp_path):
+    settings.LEDGER_UPLOAD_DIR = tmp_path
+    return tmp_path
+
+
+def test_upload_page_previews_then_imports_once_on_confirm(cast, uploads):
+    client = cast.client("secretary_a")
+    good = workbook(
+        党员=[
+            MEMBER_HEADER,
+            ["A100", "新同志", "JG-01-01", "", "", "", "2025-01-01", None, ""],
+            ["A002", "甲党员（改名）", "JG-01-01-1", "", "", "", "2020-01-01", None, ""],
+        ]
+    )
+    response = client.post(
+        reverse("branches:ledger_import"),
+        {"file": SimpleUploadedFile("台账.xlsx", good.getvalue())},
+    )
+    page = response.content.decode()
+    assert "预览「台账.xlsx」：尚未导入，请核对后确认" in page
+    assert "党员：新增 1，更新 1，转接 0" in page
+    assert not Member.objects.filter(member_no="A100").exists()
+    assert Member.objects.get(member_no="A002").name != "甲党员（改名）"
+    token = response.context["token"]
+    assert [p.name for p in uploads.iterdir()] == [f"{token}.xlsx"]
+    # Another user cannot confirm this upload with its token.
+    stranger = cast.client("secretary_b").post(
+        reverse("branches:ledger_import"), {"token": token, "action": "confirm"}, follow=True
+    )
+    assert "该工作簿已经导入或已取消" in stranger.content.decode()
+    assert not Member.objects.filter(member_no="A100").exists()
+
+    confirm = {"token": token, "action": "confirm"}
+    response = client.post(reverse("branches:ledger_import"), confirm)
+    assert "导入完成" in response.content.decode()
+    assert "党员：新增 1，更新 1，转接 0" in response.content.decode()
+    assert Member.objects.filter(member_no="A100").count() == 1
+    assert Member.objects.get(member_no="A002").name == "甲党员（改名）"
+    assert list(uploads.iterdir()) == []
+    again = client.post(reverse("branches:ledger_import"), confirm, follow=True)
+    assert "该工作簿已经导入或已取消，没有再次导入；如需导入请重新上传" in again.content.decode()
+    assert Member.objects.filter(member_no="A100").count() == 1
+
+
+def test_a_cancelled_preview_imports_nothing_and_removes_the_file(cast, uploads):
     client = cast.client("secretary_a")
     good = workbook(
         党员=[MEMBER_HEADER, ["A100", "新同志", "JG-01-01", "", "", "", "2025-01-01", None, ""]]
@@ -352,16 +410,55 @@ def test_upload_page_imports_a_good_file(cast):
         reverse("branches:ledger_import"),
         {"file": SimpleUploadedFile("台账.xlsx", good.getvalue())},
     )
-    assert "导入完成" in response.content.decode()
-    assert Member.objects.filter(member_no="A100").exists()
+    token = response.context["token"]
+    client.post(reverse("branches:ledger_import"), {"token": token, "action": "cancel"})
+    client.post(reverse("branches:ledger_import"), {"token": token, "action": "confirm"})
+    assert not Member.objects.filter(member_no="A100").exists()
+    assert list(uploads.iterdir()) == []
 
 
-def test_upload_page_refuses_other_formats_and_oversized_files(cast, settings):
+def test_the_template_has_every_sheet_headers_an_example_and_choice_lists(cast):
+    from openpyxl import load_workbook
+
+    response = cast.client("secretary_a").get(reverse("branches:ledger_template"))
+    assert response.status_code == 200
+    assert 'filename="ledger-template.xlsx"' in response["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["组织", "党员", "活动", "考勤", "自学"]
+    headers = {ws.title: [c.value for c in ws[1]] for ws in book.worksheets}
+    assert headers["考勤"] == ["活动编号", "党员编号", "状态", "补课日期"]
+    assert headers["组织"][:3] == ["编码", "名称", "类型"] and "成立日期" in headers["组织"]
+    assert "中心组" in headers["党员"]
+    lists = {
+        ws.title: {
+            str(dv.sqref).split(":")[0]: dv.formula1 for dv in ws.data_validations.dataValidation
+        }
+        for ws in book.worksheets
+    }
+    assert lists["考勤"]["C2"] == '"出席,迟到,请假,缺席"'
+    assert lists["组织"]["C2"] == '"党委,党组,机关党委,党总支,党支部,党小组"'
+    assert lists["活动"]["C2"].startswith('"支部党员大会,支委会,')
+    assert all(ws.freeze_panes == "A2" and ws["A1"].font.b for ws in book.worksheets)
+
+
+def test_the_template_with_its_example_rows_imports(cast):
+    """The example rows are consistent: the template itself is a valid ledger."""
+    from branches.ledger_template import ledger_template
+
+    result = import_ledger(io.BytesIO(ledger_template()), user=admin())
+    assert result.counts["组织"]["created"] == 1 and result.counts["考勤"]["created"] == 1
+
+
+def test_upload_page_refuses_other_formats_and_oversized_files(cast, settings, uploads):
     client = cast.client("secretary_a")
+    response = client.post(
+        reverse("branches:ledger_import"), {"file": SimpleUploadedFile("台账.csv", b"a,b")}
+    )
+    assert "「台账.csv」不是工作簿：只能导入 .xlsx、.xls 或 .ods 文件" in response.content.decode()
     response = client.post(
         reverse("branches:ledger_import"), {"file": SimpleUploadedFile("台账.xls", b"old")}
     )
-    assert "只接受 .xlsx 格式" in response.content.decode()
+    assert "无法识别的文件格式" in response.content.decode()
     settings.LEDGER_MAX_UPLOAD_BYTES = 1024 * 1024
     big = SimpleUploadedFile("台账.xlsx", b"x" * (2 * 1024 * 1024))
     response = client.post(reverse("branches:ledger_import"), {"file": big})
