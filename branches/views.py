@@ -456,7 +456,7 @@ def ledger_import(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def ledger_template(request: HttpRequest) -> HttpResponse:
+def ledger_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The 台账 template: every sheet, its headers, an example row, drop-down lists."""
     scope = scope_for(request.user)
     if not (scope.is_admin or scope.write_paths):
