@@ -19,9 +19,11 @@ from django.utils.translation import gettext as _
 from branches.models import Member, Organization
 from common.pdf import render_pdf, static_text
 
-from .summary import MemberArchive, SummaryData, build_member_archive, build_summary
+from .document import ReportDocument, report_document
+from .summary import MemberArchive, build_member_archive
 
 STYLESHEET = "css/summary_pdf.css"
+REPORT_STYLESHEET = "css/report_pdf.css"
 
 
 def _css_string(text: str) -> str:
@@ -53,13 +55,24 @@ def _render(template: str, context: dict) -> bytes:
         return _write_pdf(render_to_string(template, context))
 
 
-def summary_pdf_bytes(data: SummaryData) -> bytes:
-    return _render("reports/summary_pdf.html", {"d": data})
+def summary_html(doc: ReportDocument) -> str:
+    """The formal report as HTML (also what a version's content digest is taken of)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_to_string("reports/summary_pdf.html", {"doc": doc, "d": doc.data})
 
 
-def render_summary_pdf(*, organization: Organization, year: int) -> bytes:
-    """The annual summary of the organization for the year, as a PDF."""
-    return summary_pdf_bytes(build_summary(organization=organization, year=year))
+def report_pdf_bytes(doc: ReportDocument) -> bytes:
+    return render_pdf(summary_html(doc), stylesheets=[static_text(REPORT_STYLESHEET)])
+
+
+def render_summary_pdf(
+    *, organization: Organization, year: int, number: int | None = None
+) -> bytes:
+    """The annual report of the organization for the year, as a PDF (`number`: the version
+    it is printed as, for the mark of a correction)."""
+    doc = report_document(organization=organization, year=year)
+    doc.number = number
+    return report_pdf_bytes(doc)
 
 
 def member_archive_pdf_bytes(archive: MemberArchive) -> bytes:
