@@ -20,7 +20,7 @@ KIND_TEXT_REMINDER = "text_reminder"
 
 # Progress of a run lives in the cache (Redis in production) for this long.
 RUN_TTL_SECONDS = 7 * 24 * 3600
-RUN_DONE_STATES = frozenset({"generated", "sent", "skipped"})
+RUN_DONE_STATES = frozenset({"generated", "sent", "skipped", "draft"})
 
 
 def _chain_paths(path: str) -> list[str]:

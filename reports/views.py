@@ -56,7 +56,7 @@ def _progress_context(org: Organization, run: selectors.RunProgress) -> dict:
         "org": org,
         "progress": run,
         "lines": lines,
-        "failures": [line for line in lines if line["state"] in ("failed", "retrying")],
+        "failures": [line for line in lines if line["state"] in ("failed", "retrying", "draft")],
     }
 
 
