@@ -570,3 +570,69 @@ def run_mark(*, run_id: str | None, org_id: int, state: str, error: str = "") ->
     # (retry, redelivery) cannot make the progress count pass the total.
     if run_id:
         cache.set(run_key(run_id, org_id), {"state": state, "error": error}, RUN_TTL_SECONDS)
+
+
+# The quarterly 学习考勤通报 (JF-K1)
+
+
+class NoticeRefused(Exception):
+    """A 通报 that cannot be issued (quarter not over, already issued, not allowed)."""
+
+
+def notice_issuer(*, organization: Organization, by: User) -> Organization | None:
+    """In whose name `by` issues the organization's 通报: the organization itself for its
+    committee, else the reviewed organization above it (机关党委); None when neither."""
+    from branches.selectors import scope_for
+
+    scope = scope_for(by)
+    if organization.pk in scope.committee_org_ids or (scope.is_admin and not scope.review_paths):
+        return organization
+    reviewed = [p for p in scope.review_paths if organization.path.startswith(p)]
+    if not reviewed:
+        return None
+    return Organization.objects.get(path=max(reviewed, key=len))
+
+
+def attendance_notice_issue(
+    *, organization: Organization, year: int, quarter: int, by: User, today: dt.date | None = None
+):
+    """Issue and archive the organization's 学习考勤通报 of a finished quarter (once)."""
+    from assessments.models import AttendanceNotice
+
+    from .notices import build_notice, notice_pdf_bytes, quarter_bounds
+
+    today = today or timezone.localdate()
+    issuer = notice_issuer(organization=organization, by=by)
+    if issuer is None:
+        raise NoticeRefused(_("只有本组织书记（支委）或上级机关党委审阅人可以发布学习考勤通报"))
+    if not 1 <= quarter <= 4 or quarter_bounds(year, quarter)[1] >= today:
+        raise NoticeRefused(
+            _("%(y)s年第%(q)s季度尚未结束，季度结束后才能通报考勤") % {"y": year, "q": quarter}
+        )
+    if AttendanceNotice.objects.filter(
+        organization=organization, year=year, quarter=quarter
+    ).exists():
+        raise NoticeRefused(
+            _("%(y)s年第%(q)s季度的学习考勤通报已经发布，不能重复发布") % {"y": year, "q": quarter}
+        )
+    data = build_notice(organization=organization, year=year, quarter=quarter, today=today)
+    content = notice_pdf_bytes(data, issuer=issuer, date=today)
+    notice = AttendanceNotice(
+        organization=organization,
+        year=year,
+        quarter=quarter,
+        issuer=issuer,
+        issued_by=by,
+        sha256=hashlib.sha256(content).hexdigest(),
+        figures=data.totals,
+    )
+    notice.pdf.save(
+        f"{organization.code}-{year}-Q{quarter}-notice.pdf", ContentFile(content), save=False
+    )
+    try:
+        with transaction.atomic():
+            notice.save()
+    except Exception:
+        notice.pdf.delete(save=False)
+        raise
+    return notice

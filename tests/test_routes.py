@@ -8,6 +8,7 @@ from tests.assessments import test_pages as assessments_access
 from tests.attendance import test_access as attendance_access
 from tests.branches import test_access as branches_access
 from tests.reports import test_delivery as delivery_access
+from tests.reports import test_notices as notices_access
 from tests.reports import test_summary_document as summary_access
 from tests.studyplans import test_access as studyplans_access
 
@@ -39,6 +40,7 @@ def test_every_route_has_an_entry_in_an_access_table():
         | set(studyplans_access.GET_ROUTES)
         | studyplans_access.POST_ONLY
         | set(delivery_access.ROUTES)
+        | set(notices_access.ROUTES)
         # Dashboard, exports and supervision reports: tests/reports/test_dashboard.py and
         # tests/assessments/test_supervision.py walk the cast through them.
         | {
