@@ -73,7 +73,8 @@ def report_title(organization: Organization, year: int) -> str:
 
 def addressee(organization: Organization) -> str:
     """主送机关: the superior organization, or the 组织、宣传部门 JL-R1 names for a root."""
-    parent = organization.get_parent()
+    parent_path = organization.path[: -Organization.steplen]
+    parent = Organization.objects.filter(path=parent_path).first() if parent_path else None
     if parent is None:
         return _("上级党委组织部门、宣传部门：")
     return f"{parent.name}："

@@ -290,6 +290,9 @@ def test_member_archive_pdf(branch_year):
     assert "自学党章第一章" in text  # the 补课
     assert "第二季度理论考试" in text and "学习党章" in text
     assert "第1页/共" in text
+    # No review is recorded in the portal: a signature line, not a claim that it took place.
+    assert "党支部书记审阅，" not in text and "党支部书记审阅签字" in text
+    assert "党员本人签字" in text
 
 
 # The workbook
