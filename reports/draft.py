@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from assessments.engine import MET, NOT_MET, Verdict
 from attendance.models import SessionType, StudySession
 
-from .summary import SummaryData, filed_plan
+from .summary import SELF_REFERENCING_KINDS, SummaryData, filed_plan
 
 CN_NUMBERS = "一二三四五六七八九十"
 QUARTER_NAMES = {"1": "第一季度", "2": "第二季度", "3": "第三季度", "4": "第四季度"}
@@ -238,10 +238,13 @@ def _basic(data: SummaryData, f: dict[str, str]) -> list[str]:
         lines.append(sentence)
     else:
         lines.append(_("%(year)s年没有登记考勤的学习活动。") % {"year": data.year})
-    lines.append(
-        _("本级计入考评的集体学习%(n)s次，党员平均参与率%(rate)s。")
-        % {"n": f["study_sessions"], "rate": f["avg_participation"]}
-    )
+    if data.avg_participation is None:
+        lines.append(_("本级未组织计入考评的集体学习。"))
+    else:
+        lines.append(
+            _("本级计入考评的集体学习%(n)s次，党员平均参与率%(rate)s。")
+            % {"n": f["study_sessions"], "rate": f["avg_participation"]}
+        )
     lines.append(
         _(
             "全年党员请假%(e)s人次、无故缺席%(a)s人次，补课%(m)s人次；个人自学%(s)s学时，提交学习笔记%(k)s篇、%(w)s字。"
@@ -348,29 +351,56 @@ def _practice(data: SummaryData, f: dict[str, str]) -> list[str]:
             )
         )
     if data.rollup and data.branches:
-        items.append((_("加强对下级党支部的督促指导"), _rollup_rules(data)))
+        items.append((_("加强对下级党支部的督促指导"), _rollup_practice(data, f)))
     if not items:
         return [_("本年度尚无可总结的学习活动。")]
     return [f"（{cn(i)}）{head}。{body}" for i, (head, body) in enumerate(items, 1)]
 
 
-def _rollup_rules(data: SummaryData) -> str:
-    """Per rule: how many branches meet it and which do not (the detail is in the workbook)."""
+def _branch_failures(data: SummaryData) -> list[tuple[str, str, list[str]]]:
+    """(rule id, title, names of the branches that do not meet it), per rule that some branch
+    misses; the rule on sending this very report is left out, as in the summary."""
+    from assessments.models import Rule
+
     not_met: dict[str, list[str]] = {}
     for b in data.branches:
         for rule in b.not_met:
             not_met.setdefault(rule, []).append(b.name)
-    total = len(data.branches)
-    if not not_met:
-        return _("%(n)s个党支部各项要求均已达标。") % {"n": total}
-    parts = [
-        _("%(rule)s：%(ok)s个支部达标，%(bad)s个未达标（%(names)s）")
-        % {"rule": rule, "ok": total - len(names), "bad": len(names), "names": _names(names)}
-        for rule, names in sorted(not_met.items())
+    rules = {
+        rule_id: (title, kind)
+        for rule_id, title, kind in Rule.objects.filter(rule_id__in=list(not_met))
+        .order_by("rule_id", "-pk")
+        .values_list("rule_id", "title", "kind")
+    }
+    return [
+        (rule_id, rules.get(rule_id, (rule_id, ""))[0], names)
+        for rule_id, names in sorted(not_met.items())
+        if rules.get(rule_id, ("", ""))[1] not in SELF_REFERENCING_KINDS
     ]
-    return (
-        _("%(n)s个党支部中，") % {"n": total} + "；".join(parts) + _("。各支部明细见附件工作簿。")
-    )
+
+
+def _rollup_practice(data: SummaryData, f: dict[str, str]) -> str:
+    total = len(data.branches)
+    failing = _branch_failures(data)
+    sentence = _("%(n)s个党支部中，五好党支部年度考评达标%(g)s个") % {
+        "n": total,
+        "g": f["branches_five_good"],
+    }
+    if failing:
+        sentence += _("；%(k)s项要求有支部未达标，见存在的问题") % {"k": len(failing)}
+    else:
+        sentence += _("；各项要求均已达标")
+    return sentence + _("。各支部逐项明细见随报告报送的工作簿。")
+
+
+def _rollup_problems(data: SummaryData) -> list[str]:
+    # Only the failures are counted: a branch not failing a rule may meet it or have it n/a.
+    total = len(data.branches)
+    return [
+        _("%(title)s：%(n)s个党支部中%(bad)s个未达标（%(names)s）（%(id)s）")
+        % {"title": title, "n": total, "bad": len(names), "names": _names(names), "id": rule_id}
+        for rule_id, title, names in _branch_failures(data)
+    ]
 
 
 def problem_sentence(v: Verdict) -> str:
@@ -398,6 +428,8 @@ def problem_sentence(v: Verdict) -> str:
 
 def _problems(data: SummaryData, f: dict[str, str]) -> list[str]:
     items = [problem_sentence(v) for v in data.verdicts if v.outcome == NOT_MET]
+    if data.rollup:
+        items += _rollup_problems(data)
     blocked = data.members_not_excellent
     if blocked and not data.rollup:
         rules = _names(r for m in blocked for r in m.blocking)

@@ -120,9 +120,15 @@ def test_periods_are_named_in_words_and_runs_joined():
 def test_the_rollup_draft_counts_branches_per_rule_and_names_those_that_fail(branch_year):
     text = flat(draft_text(build_summary(organization=refreshed(branch_year.root), year=YEAR)))
     assert "下设党支部2个" in text
-    # Both branches hold fewer than 12 sessions.
-    assert "FJ-B1：0个支部达标，2个未达标（甲支部、乙支部）" in text
-    assert "各支部明细见附件工作簿" in text
+    assert "本级未组织计入考评的集体学习" in text  # no "平均参与率—"
+    problems = sections(text + "附件：")["三、存在的问题"]
+    # Both branches hold fewer than 12 sessions; only 甲支部 has a 党小组 that missed months.
+    assert (
+        "党支部集体学习每年不少于12次：2个党支部中2个未达标（甲支部、乙支部）（FJ-B1）" in problems
+    )
+    assert "每月召开一次党小组会：2个党支部中1个未达标（甲支部）（LC-B2）" in problems
+    assert "JL-R1" not in text  # the rule on sending this very report
+    assert "各支部逐项明细见随报告报送的工作簿" in text
 
 
 # The PDF read back
