@@ -6,61 +6,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('branches', '0004_digest_opt_out'),
-        ('reports', '0004_digest_schedule'),
+        ("branches", "0004_digest_opt_out"),
+        ("reports", "0004_digest_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='summarytext',
-            name='confirmed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='确认定稿时间'),
+            model_name="summarytext",
+            name="confirmed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="确认定稿时间"),
         ),
         migrations.AddField(
-            model_name='summarytext',
-            name='confirmed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="summarytext",
+            name="confirmed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='summarytext',
-            name='facts',
+            model_name="summarytext",
+            name="facts",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='summaryversion',
-            name='source_sha256',
+            model_name="summaryversion",
+            name="source_sha256",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.CreateModel(
-            name='SummaryTextRevision',
+            name="SummaryTextRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveIntegerField()),
-                ('number', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('facts', models.JSONField(blank=True, default=dict)),
-                ('confirmed', models.BooleanField(default=False)),
-                ('source', models.CharField(default='edit', max_length=8)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='summary_text_revisions', to='branches.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveIntegerField()),
+                ("number", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                ("facts", models.JSONField(blank=True, default=dict)),
+                ("confirmed", models.BooleanField(default=False)),
+                ("source", models.CharField(default="edit", max_length=8)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="summary_text_revisions",
+                        to="branches.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '年度总结正文修订',
-                'verbose_name_plural': '年度总结正文修订',
-                'ordering': ['organization', 'year', '-number'],
+                "verbose_name": "年度总结正文修订",
+                "verbose_name_plural": "年度总结正文修订",
+                "ordering": ["organization", "year", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='summaryversion',
-            name='text_revision',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reports.summarytextrevision'),
+            model_name="summaryversion",
+            name="text_revision",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="reports.summarytextrevision",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='summarytextrevision',
-            constraint=models.UniqueConstraint(fields=('organization', 'year', 'number'), name='one_summary_text_revision_number'),
+            model_name="summarytextrevision",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "year", "number"), name="one_summary_text_revision_number"
+            ),
         ),
     ]
