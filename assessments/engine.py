@@ -473,6 +473,50 @@ def notes_reviewed(rule: Rule, org: Organization, ctx: Context) -> Verdict:
     )
 
 
+@evaluator("attendance_notices")
+def attendance_notices(rule: Rule, org: Organization, ctx: Context) -> Verdict:
+    """JF-K1: a 学习考勤通报 issued for every finished quarter (by the organization or one above
+    it), and the notes checked as notes_reviewed reads them."""
+    notes = notes_reviewed(rule, org, ctx)
+    if notes.outcome == NA:
+        return notes
+    m = ctx.metrics
+    done, _current = periods_to_check(m, "quarter", org)
+    issued = _notice_quarters(m).get(org.pk, set())
+    missing = [label for label, months in done if (min(months) - 1) // 3 + 1 not in issued]
+    value = f"已通报 {len(issued)} 个季度；{notes.value}"
+    threshold = f"每季度通报考勤；{notes.threshold}"
+    problems = [f"未通报考勤：{'、'.join(missing)}"] if missing else []
+    if notes.outcome == NOT_MET:
+        problems.append(notes.value)
+    if problems:
+        return _verdict(
+            rule,
+            NOT_MET,
+            value=value,
+            threshold=threshold,
+            missing=missing,
+            detail="；".join(problems),
+            number=-len(missing),
+        )
+    return _verdict(rule, MET, value=value, threshold=threshold, number=0)
+
+
+def _notice_quarters(m: Metrics) -> dict[int, set[int]]:
+    """Quarters with an issued 通报, per organization of the assessed subtree: one query per
+    assessment, kept on the Metrics object."""
+    if "_notice_quarters" not in m.__dict__:
+        from .models import AttendanceNotice
+
+        found: dict[int, set[int]] = {}
+        for org_id, quarter in AttendanceNotice.objects.filter(
+            organization__path__startswith=m.root.path, year=m.year
+        ).values_list("organization_id", "quarter"):
+            found.setdefault(org_id, set()).add(quarter)
+        m.__dict__["_notice_quarters"] = found
+    return m.__dict__["_notice_quarters"]
+
+
 @evaluator("exam_results")
 @evaluator("excellent_org")
 def excellent_org(rule: Rule, org: Organization, ctx: Context) -> Verdict:

@@ -377,3 +377,45 @@ class SupervisionReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.period_start:%Y-%m}"
+
+
+class AttendanceNotice(models.Model):
+    """A quarterly 学习考勤通报 of an organization (JF-K1 "学习考勤情况每季度通报一次"; the
+    fourth quarter's carries the year's totals, JF-C5 "出勤情况年底汇总公布"), issued by its
+    secretary or by the 机关党委 above it, archived with its PDF."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="attendance_notices"
+    )
+    year = models.PositiveIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(
+        _("季度"), validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    # The organization in whose name it is issued: the organization itself or one above it.
+    issuer = models.ForeignKey(
+        Organization, verbose_name=_("通报单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+    pdf = models.FileField(upload_to="notices/%Y/")
+    sha256 = models.CharField(max_length=64)
+    # The figures as printed (sessions, attended, leave, absent, make-ups).
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("学习考勤通报")
+        verbose_name_plural = _("学习考勤通报")
+        ordering = ["organization", "-year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "quarter"], name="one_attendance_notice_per_quarter"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quarter__gte=1, quarter__lte=4), name="notice_quarter_1_to_4"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.year}-Q{self.quarter}"

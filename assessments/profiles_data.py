@@ -689,7 +689,7 @@ add(
     rule(
         "JF-K1",
         "学习考勤每季度通报一次，学习笔记年底检查一次",
-        "notes_reviewed",
+        "attendance_notices",
         applies_to=org_types(*ORGS),
         quote="学习考勤情况每季度通报一次，学习笔记年底检查一次",
         source=SEED_000,

@@ -1,0 +1,1 @@
+"""Bottom-layer helpers every app may import (output writers); imports no app."""

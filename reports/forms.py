@@ -8,14 +8,22 @@ SUMMARY_TEXT_MAX_CHARS = 20_000
 
 class SummaryTextForm(forms.Form):
     text = forms.CharField(
-        label=_("年度学习情况自评"),
+        label=_("年度学习情况报告正文"),
         max_length=SUMMARY_TEXT_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 16}),
-        help_text=_("将写入年度学习情况总结，报送上级党委组织、宣传部门。不超过 20000 字。"),
+        widget=forms.Textarea(attrs={"rows": 24}),
+        help_text=_(
+            "初稿由系统根据本年度数据生成，请审阅修改。以“一、”“（一）”“1.”开头的行为各级标题。"
+            "不超过 20000 字。"
+        ),
         error_messages={
             "required": _("请填写年度学习情况自评，不能为空。"),
             "max_length": _("自评不能超过 %(limit_value)d 字（当前 %(show_value)d 字）。"),
         },
+    )
+    confirm = forms.BooleanField(
+        label=_("确认定稿：正文已审阅，可以报送"),
+        required=False,
+        help_text=_("未确认定稿的报告带“草稿”水印，不能报送。再次修改后需重新确认。"),
     )
 
 

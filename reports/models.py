@@ -39,6 +39,18 @@ class SummaryText(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # The secretary's "确认定稿": only a confirmed text makes a report that can be sent.
+    confirmed_at = models.DateTimeField(_("确认定稿时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The figures the text was written against (reports.draft.facts_dict), to show what
+    # changed in the data since.
+    facts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("年度总结正文")
@@ -53,6 +65,39 @@ class SummaryText(models.Model):
         return f"{self.organization} {self.year}"
 
 
+class SummaryTextRevision(models.Model):
+    """Every saved state of a SummaryText: the secretary's edits are never lost, and each
+    rendered version names the revision it printed."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="summary_text_revisions"
+    )
+    year = models.PositiveIntegerField()
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    facts = models.JSONField(default=dict, blank=True)
+    confirmed = models.BooleanField(default=False)
+    # "draft": the generated draft taken over unchanged; "edit": the secretary's text.
+    source = models.CharField(max_length=8, default="edit")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("年度总结正文修订")
+        verbose_name_plural = _("年度总结正文修订")
+        ordering = ["organization", "year", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "number"], name="one_summary_text_revision_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.year} r{self.number}"
+
+
 class SummaryVersion(models.Model):
     """A rendered annual summary. Regenerating after a correction makes a new version."""
 
@@ -63,6 +108,12 @@ class SummaryVersion(models.Model):
     number = models.PositiveIntegerField()
     pdf = models.FileField(upload_to="summaries/%Y/")
     sha256 = models.CharField(max_length=64)
+    # The digest of the document's content without its version mark: an unchanged summary
+    # is recognised without rendering a PDF (the mark "第N版（更正）" differs per version).
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    text_revision = models.ForeignKey(
+        SummaryTextRevision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.CharField(_("生成原因"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -2,37 +2,28 @@
 
 The HTML comes from Django templates (the same partial as the screen preview); the print
 stylesheet is static/css/summary_pdf.css. Fonts: Noto Sans CJK SC, named explicitly and
-embedded as subsets by WeasyPrint. The document fetches nothing: the stylesheet is passed
-in as a string and every other URL is refused, so text typed by users can never make the
+embedded as subsets by WeasyPrint. Rendering goes through common.pdf.render_pdf, whose
+fetcher serves only the project's static files, so text typed by users can never make the
 renderer read a file or call a server.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
-from pathlib import Path
 
-import weasyprint
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
-from weasyprint.urls import URLFetcher
 
 from branches.models import Member, Organization
+from common.pdf import render_pdf, static_text
 
-from .summary import MemberArchive, SummaryData, build_member_archive, build_summary
+from .document import ReportDocument, report_document
+from .summary import MemberArchive, build_member_archive
 
 STYLESHEET = "css/summary_pdf.css"
-
-
-class _NoFetcher(URLFetcher):
-    """Refuses every URL: the documents are self-contained."""
-
-    def fetch(self, url: str, headers=None):  # type: ignore[override]
-        raise ValueError(f"external resources are not allowed in reports: {url}")
+REPORT_STYLESHEET = "css/report_pdf.css"
 
 
 def _css_string(text: str) -> str:
@@ -54,23 +45,8 @@ def page_number_css() -> str:
     return f"@page {{ @bottom-center {{ content: {content}; }} }}"
 
 
-@cache
-def _stylesheet_text() -> str:
-    path = finders.find(STYLESHEET)
-    if path is None:
-        raise FileNotFoundError(STYLESHEET)
-    return Path(path).read_text(encoding="utf-8")
-
-
 def _write_pdf(html: str) -> bytes:
-    stylesheets = [
-        weasyprint.CSS(string=_stylesheet_text()),
-        weasyprint.CSS(string=page_number_css()),
-    ]
-    document = weasyprint.HTML(
-        string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=_NoFetcher()
-    )
-    return document.write_pdf(stylesheets=stylesheets)
+    return render_pdf(html, stylesheets=[static_text(STYLESHEET), page_number_css()])
 
 
 def _render(template: str, context: dict) -> bytes:
@@ -79,13 +55,24 @@ def _render(template: str, context: dict) -> bytes:
         return _write_pdf(render_to_string(template, context))
 
 
-def summary_pdf_bytes(data: SummaryData) -> bytes:
-    return _render("reports/summary_pdf.html", {"d": data})
+def summary_html(doc: ReportDocument) -> str:
+    """The formal report as HTML (also what a version's content digest is taken of)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_to_string("reports/summary_pdf.html", {"doc": doc, "d": doc.data})
 
 
-def render_summary_pdf(*, organization: Organization, year: int) -> bytes:
-    """The annual summary of the organization for the year, as a PDF."""
-    return summary_pdf_bytes(build_summary(organization=organization, year=year))
+def report_pdf_bytes(doc: ReportDocument) -> bytes:
+    return render_pdf(summary_html(doc), stylesheets=[static_text(REPORT_STYLESHEET)])
+
+
+def render_summary_pdf(
+    *, organization: Organization, year: int, number: int | None = None
+) -> bytes:
+    """The annual report of the organization for the year, as a PDF (`number`: the version
+    it is printed as, for the mark of a correction)."""
+    doc = report_document(organization=organization, year=year)
+    doc.number = number
+    return report_pdf_bytes(doc)
 
 
 def member_archive_pdf_bytes(archive: MemberArchive) -> bytes:

@@ -10,17 +10,17 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
-from branches.models import COMMITTEE_KINDS, Organization, OrgType, Role, User
+from branches.models import COMMITTEE_KINDS, Organization, OrgType, Role, RoleKind, User
 from branches.selectors import organizations_visible_to
 
-from .models import Delivery, DeliveryAddresses, SummaryText, SummaryVersion
+from .models import Delivery, DeliveryAddresses, DeliveryStatus, SummaryText, SummaryVersion
 
 KIND_SUMMARY = "annual_summary"
 KIND_TEXT_REMINDER = "text_reminder"
 
 # Progress of a run lives in the cache (Redis in production) for this long.
 RUN_TTL_SECONDS = 7 * 24 * 3600
-RUN_DONE_STATES = frozenset({"generated", "sent", "skipped"})
+RUN_DONE_STATES = frozenset({"generated", "sent", "skipped", "draft"})
 
 
 def _chain_paths(path: str) -> list[str]:
@@ -181,6 +181,34 @@ def committee_emails(organization_ids: Iterable[int]) -> dict[int, list[str]]:
     for org_id, email in rows:
         result.setdefault(org_id, []).append(email)
     return result
+
+
+def secretary_of(organization: Organization) -> tuple[str, str] | None:
+    """(name, e-mail) of the organization's current 书记 (e-mail may be empty), else its
+    副书记; None when it has neither."""
+    rows = (
+        Role.objects.current()
+        .filter(organization=organization, kind__in=[RoleKind.SECRETARY, RoleKind.DEPUTY_SECRETARY])
+        .order_by("-start", "pk")
+        .values_list("kind", "member__name", "member__user__email")
+    )
+    by_kind: dict[str, tuple[str, str]] = {}
+    for kind, name, email in rows:
+        by_kind.setdefault(kind, (name, email or ""))
+    return by_kind.get(RoleKind.SECRETARY) or by_kind.get(RoleKind.DEPUTY_SECRETARY)
+
+
+def first_delivery_message_id(*, organization: Organization, year: int, kind: str) -> str:
+    """The Message-ID of the first version sent, that a correction replies to (threading)."""
+    return (
+        Delivery.objects.filter(
+            organization=organization, year=year, kind=kind, status=DeliveryStatus.SENT
+        )
+        .order_by("version")
+        .values_list("message_id", flat=True)
+        .first()
+        or ""
+    )
 
 
 # Progress of a run started from the reviewer's page (kept in the cache, not the database:

@@ -26,7 +26,10 @@ import smtplib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import make_msgid, parseaddr
+from email import encoders
+from email.mime.base import MIMEBase
+from email.utils import formataddr, make_msgid, parseaddr
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -39,11 +42,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Organization, User
-from studyplans.models import Submission, SubmissionKind
+from studyplans.models import AnnualPlan, PlanStatus, Submission, SubmissionKind
 
 from . import selectors
-from .models import Delivery, DeliveryAttempt, DeliveryStatus, SummaryText, SummaryVersion
+from .models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    SummaryText,
+    SummaryTextRevision,
+    SummaryVersion,
+)
 from .selectors import KIND_SUMMARY, KIND_TEXT_REMINDER, RUN_TTL_SECONDS, run_key
+from .summary import ROLLUP_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -93,39 +104,55 @@ def _sender_domain() -> str:
 # Versions
 
 
-def _render_pdf(*, organization: Organization, year: int) -> bytes:
-    # Imported on use: WeasyPrint takes a while to load, and sending never needs it.
-    from .pdf import render_summary_pdf
-
-    return render_summary_pdf(organization=organization, year=year)
+class NotFinal(DeliveryError):
+    """The report is a draft (year not over, or text not confirmed): no version, no e-mail."""
 
 
 def _generate(
     *, organization: Organization, year: int, reason: str = ""
 ) -> tuple[SummaryVersion, bool]:
-    """The latest version, or a new one when the rendered PDF differs from it."""
-    pdf = _render_pdf(organization=organization, year=year)
-    digest = hashlib.sha256(pdf).hexdigest()
+    """The latest version, or a new one when the document's content differs from it.
+
+    The content is compared before any PDF is rendered (the digest of the document without
+    its version mark), so re-running over an unchanged year costs no rendering, and a new
+    version is printed once, with its own number ("第N版（更正）")."""
+    # Imported on use: WeasyPrint takes a while to load, and sending never needs it.
+    from . import pdf
+    from .document import report_document
+
+    doc = report_document(organization=organization, year=year)
+    if doc.is_draft:
+        raise NotFinal(
+            _("%(org)s%(year)s年度学习情况报告是草稿，不能生成报送版本：%(why)s")
+            % {"org": organization.name, "year": year, "why": "；".join(doc.draft_reasons)}
+        )
+    source = doc.fingerprint(pdf.summary_html)
+    latest = _latest_version(organization, year)
+    if latest is not None and latest.source_sha256 == source:
+        return latest, False
+    doc.number = latest.number + 1 if latest else 1
+    content = pdf.report_pdf_bytes(doc)
     with transaction.atomic():
         # Serialize generators of one organization: two workers rendering the same summary
         # at once must not both number their result N+1.
         list(Organization.objects.select_for_update().filter(pk=organization.pk).values("pk"))
-        latest = (
-            SummaryVersion.objects.filter(organization=organization, year=year)
-            .order_by("-number")
-            .first()
-        )
-        if latest is not None and latest.sha256 == digest:
-            return latest, False
-        number = latest.number + 1 if latest else 1
+        current = _latest_version(organization, year)
+        if current is not None and current.source_sha256 == source:
+            return current, False
+        if (current.number if current else 0) != doc.number - 1:
+            raise DeliveryBusy(f"another worker made version {current.number if current else 0}")
         version = SummaryVersion(
             organization=organization,
             year=year,
-            number=number,
-            sha256=digest,
-            reason=reason or (_("年度生成") if number == 1 else _("更正后重新生成")),
+            number=doc.number,
+            sha256=hashlib.sha256(content).hexdigest(),
+            source_sha256=source,
+            text_revision_id=doc.text_revision_id,
+            reason=reason or (_("年度生成") if doc.number == 1 else _("更正后重新生成")),
         )
-        version.pdf.save(pdf_filename(organization, year, number), ContentFile(pdf), save=False)
+        version.pdf.save(
+            pdf_filename(organization, year, doc.number), ContentFile(content), save=False
+        )
         try:
             version.save()
         except Exception:
@@ -134,21 +161,79 @@ def _generate(
     return version, True
 
 
+def _latest_version(organization: Organization, year: int) -> SummaryVersion | None:
+    return (
+        SummaryVersion.objects.filter(organization=organization, year=year)
+        .order_by("-number")
+        .first()
+    )
+
+
 def summary_generate(*, organization: Organization, year: int, reason: str = "") -> SummaryVersion:
-    """Render the organization's summary of `year`; a new version only when the PDF changed
-    (so re-running is harmless), else the latest version."""
+    """Render the organization's report of `year`; a new version only when its content
+    changed (so re-running is harmless), else the latest version. Raises NotFinal on a
+    draft."""
     return _generate(organization=organization, year=year, reason=reason)[0]
 
 
 def pdf_filename(organization: Organization, year: int, number: int) -> str:
+    """The ASCII name of a stored version (and the fallback name of the attachment)."""
     return f"{organization.code}-{year}-v{number}.pdf"
 
 
+def attachment_name(organization: Organization, year: int, number: int) -> str:
+    """The Chinese name of the attachment: 办公室党支部2026年度学习情况报告.pdf."""
+    suffix = _("（第%(n)s版更正）") % {"n": number} if number > 1 else ""
+    return _("%(org)s%(year)s年度学习情况报告%(suffix)s.pdf") % {
+        "org": organization.name.replace("/", "／"),
+        "year": year,
+        "suffix": suffix,
+    }
+
+
+@transaction.atomic
 def summary_text_save(
-    *, organization: Organization, year: int, text: str, by: User | None
+    *,
+    organization: Organization,
+    year: int,
+    text: str,
+    by: User | None,
+    confirm: bool = False,
+    source: str = "edit",
 ) -> SummaryText:
-    summary_text, _created = SummaryText.objects.update_or_create(
-        organization=organization, year=year, defaults={"text": text, "updated_by": by}
+    """Save the secretary's text, as a new revision (earlier ones are kept), with the
+    figures it was written against; `confirm` is the secretary's 确认定稿."""
+    from .draft import facts_dict
+    from .summary import build_summary
+
+    facts = facts_dict(build_summary(organization=organization, year=year))
+    now = timezone.now()
+    summary_text, _created = SummaryText.objects.select_for_update().update_or_create(
+        organization=organization,
+        year=year,
+        defaults={
+            "text": text,
+            "updated_by": by,
+            "facts": facts,
+            "confirmed_at": now if confirm else None,
+            "confirmed_by": by if confirm else None,
+        },
+    )
+    last = (
+        SummaryTextRevision.objects.filter(organization=organization, year=year)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    SummaryTextRevision.objects.create(
+        organization=organization,
+        year=year,
+        number=(last or 0) + 1,
+        text=text,
+        facts=facts,
+        confirmed=confirm,
+        source=source,
+        by=by,
     )
     return summary_text
 
@@ -252,26 +337,91 @@ def _deliver(
     return delivery, True
 
 
+def _attachment(content: bytes, subtype: str, name: str, fallback: str) -> MIMEBase:
+    """An attachment named in Chinese (RFC 2231 `filename*`, first, so that parsers that
+    know it take it) with an ASCII `filename` for those that do not."""
+    maintype, _slash, sub = subtype.partition("/")
+    part = MIMEBase(maintype, sub, name=fallback)
+    part.set_payload(content)
+    encoders.encode_base64(part)
+    part.add_header(
+        "Content-Disposition",
+        f"attachment; filename*=utf-8''{quote(name, safe='')}; filename=\"{fallback}\"",
+    )
+    return part
+
+
+def _plan_filed(organization: Organization, year: int) -> bool:
+    return AnnualPlan.objects.filter(
+        organization=organization, year=year, status=PlanStatus.FILED
+    ).exists()
+
+
 def _summary_message(version: SummaryVersion, recipients: list[str]) -> EmailMessage:
     organization = version.organization
+    is_rollup = organization.type in ROLLUP_TYPES
+    plan_filed = _plan_filed(organization, version.year + 1)
+    secretary = selectors.secretary_of(organization)
     context = {
         "organization": organization,
         "year": version.year,
         "version": version,
         "is_correction": version.number > 1,
         "deadline": deadline_for(version.year),
+        "plan_filed": plan_filed,
+        "workbook": is_rollup,
+        "secretary": secretary,
+        "pdf_name": attachment_name(organization, version.year, version.number),
     }
     subject = " ".join(render_to_string("reports/email_summary_subject.txt", context).split())
     body = render_to_string("reports/email_summary.txt", context)
+    from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    # The message leaves from the portal's address (the receiving server checks that domain),
+    # shown with the sending secretary's name; answers go to the secretary.
+    display = f"{secretary[0]}（{organization.name}）" if secretary else organization.name
     message = EmailMessage(
-        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients
+        subject=subject,
+        body=body,
+        from_email=formataddr((display, from_address)),
+        to=recipients,
+        reply_to=[secretary[1]] if secretary and secretary[1] else None,
     )
+    if version.number > 1:
+        first = selectors.first_delivery_message_id(
+            organization=organization, year=version.year, kind=KIND_SUMMARY
+        )
+        if first:
+            message.extra_headers["In-Reply-To"] = first
+            message.extra_headers["References"] = first
     with version.pdf.open("rb") as fh:
         content = fh.read()
     message.attach(
-        pdf_filename(organization, version.year, version.number), content, "application/pdf"
+        _attachment(
+            content,
+            "application/pdf",
+            context["pdf_name"],
+            pdf_filename(organization, version.year, version.number),
+        )
     )
+    if is_rollup:
+        message.attach(_workbook_attachment(version))
     return message
+
+
+def _workbook_attachment(version: SummaryVersion) -> MIMEBase:
+    """The per-branch detail of a roll-up, as the workbook (the PDF keeps one line a branch)."""
+    from .excel import summary_workbook
+    from .summary import build_summary
+
+    organization = version.organization
+    content = summary_workbook(build_summary(organization=organization, year=version.year))
+    stem = attachment_name(organization, version.year, version.number).removesuffix(".pdf")
+    return _attachment(
+        content,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _("%(stem)s（明细）.xlsx") % {"stem": stem},
+        f"{organization.code}-{version.year}-v{version.number}.xlsx",
+    )
 
 
 def _summary_send(*, version: SummaryVersion) -> tuple[Delivery, bool]:
@@ -345,7 +495,7 @@ def text_reminders_send(*, year: int, today: dt.date | None = None) -> list[Deli
 @dataclass
 class RunOutcome:
     organization: Organization
-    status: str  # generated / sent / skipped / failed
+    status: str  # generated / sent / skipped / draft / failed
     version: SummaryVersion | None = None
     delivery: Delivery | None = None
     new_version: bool = False
@@ -383,6 +533,11 @@ def annual_run(
             outcome = summary_generate_and_send(
                 organization=organization, year=year, send=send, reason=reason
             )
+        except NotFinal as exc:
+            outcome = RunOutcome(organization, "draft", error=str(exc))
+        except DeliveryError as exc:
+            # A known condition with its own Chinese message (no address set): no traceback.
+            outcome = RunOutcome(organization, "failed", error=str(exc))
         except Exception as exc:  # reported per organization; the batch goes on
             logger.warning("annual summary of %s failed", organization.code, exc_info=True)
             outcome = RunOutcome(organization, "failed", error=str(exc) or type(exc).__name__)
@@ -415,3 +570,69 @@ def run_mark(*, run_id: str | None, org_id: int, state: str, error: str = "") ->
     # (retry, redelivery) cannot make the progress count pass the total.
     if run_id:
         cache.set(run_key(run_id, org_id), {"state": state, "error": error}, RUN_TTL_SECONDS)
+
+
+# The quarterly 学习考勤通报 (JF-K1)
+
+
+class NoticeRefused(Exception):
+    """A 通报 that cannot be issued (quarter not over, already issued, not allowed)."""
+
+
+def notice_issuer(*, organization: Organization, by: User) -> Organization | None:
+    """In whose name `by` issues the organization's 通报: the organization itself for its
+    committee, else the reviewed organization above it (机关党委); None when neither."""
+    from branches.selectors import scope_for
+
+    scope = scope_for(by)
+    if organization.pk in scope.committee_org_ids or (scope.is_admin and not scope.review_paths):
+        return organization
+    reviewed = [p for p in scope.review_paths if organization.path.startswith(p)]
+    if not reviewed:
+        return None
+    return Organization.objects.get(path=max(reviewed, key=len))
+
+
+def attendance_notice_issue(
+    *, organization: Organization, year: int, quarter: int, by: User, today: dt.date | None = None
+):
+    """Issue and archive the organization's 学习考勤通报 of a finished quarter (once)."""
+    from assessments.models import AttendanceNotice
+
+    from .notices import build_notice, notice_pdf_bytes, quarter_bounds
+
+    today = today or timezone.localdate()
+    issuer = notice_issuer(organization=organization, by=by)
+    if issuer is None:
+        raise NoticeRefused(_("只有本组织书记（支委）或上级机关党委审阅人可以发布学习考勤通报"))
+    if not 1 <= quarter <= 4 or quarter_bounds(year, quarter)[1] >= today:
+        raise NoticeRefused(
+            _("%(y)s年第%(q)s季度尚未结束，季度结束后才能通报考勤") % {"y": year, "q": quarter}
+        )
+    if AttendanceNotice.objects.filter(
+        organization=organization, year=year, quarter=quarter
+    ).exists():
+        raise NoticeRefused(
+            _("%(y)s年第%(q)s季度的学习考勤通报已经发布，不能重复发布") % {"y": year, "q": quarter}
+        )
+    data = build_notice(organization=organization, year=year, quarter=quarter, today=today)
+    content = notice_pdf_bytes(data, issuer=issuer, date=today)
+    notice = AttendanceNotice(
+        organization=organization,
+        year=year,
+        quarter=quarter,
+        issuer=issuer,
+        issued_by=by,
+        sha256=hashlib.sha256(content).hexdigest(),
+        figures=data.totals,
+    )
+    notice.pdf.save(
+        f"{organization.code}-{year}-Q{quarter}-notice.pdf", ContentFile(content), save=False
+    )
+    try:
+        with transaction.atomic():
+            notice.save()
+    except Exception:
+        notice.pdf.delete(save=False)
+        raise
+    return notice

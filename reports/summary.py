@@ -386,6 +386,10 @@ def _plan(organization: Organization, year: int) -> tuple[PlanSummary | None, st
     )
 
 
+# The filed plan of an organization for a year (the draft reads this year's reading list).
+filed_plan = _plan
+
+
 def build_summary(
     *, organization: Organization, year: int, today: dt.date | None = None
 ) -> SummaryData:

@@ -104,9 +104,9 @@ def summary_pdf(request: HttpRequest, code: str) -> HttpResponse:
         organization, year = _summary_request(request, code)
     except BadYear:
         return _bad_year()
-    from .pdf import summary_pdf_bytes  # WeasyPrint loads slowly; only PDF views need it
+    from .pdf import render_summary_pdf  # WeasyPrint loads slowly; only PDF views need it
 
-    body = summary_pdf_bytes(build_summary(organization=organization, year=year))
+    body = render_summary_pdf(organization=organization, year=year)
     return _download(body, PDF, *_summary_name(organization.code, year, "pdf"))
 
 

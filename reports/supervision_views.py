@@ -91,7 +91,7 @@ def supervision_report_xlsx(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def supervision_report_pdf(request: HttpRequest, code: str) -> HttpResponse:
-    from weasyprint import HTML
+    from common.pdf import render_pdf, static_text  # WeasyPrint loads slowly
 
     org, start = _org_and_start(request, code)
     checks = list(period_checks(organization=org, start=start))
@@ -106,6 +106,6 @@ def supervision_report_pdf(request: HttpRequest, code: str) -> HttpResponse:
             "checked": sum(1 for c in checks if c.status != CheckStatus.PENDING),
         },
     )
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    pdf = render_pdf(html, stylesheets=[static_text("css/supervision_pdf.css")])
     name = f"{org.code}-{start:%Y-%m}"
     return file_response(pdf, filename=f"督导报告-{name}.pdf", ascii_name=f"supervision-{name}.pdf")

@@ -57,6 +57,10 @@ def generate_and_send(
         outcome = services.summary_generate_and_send(
             organization=organization, year=year, send=send, reason=reason
         )
+    except services.NotFinal as exc:
+        # A known state, not a failure to retry: the report is still a draft.
+        services.run_mark(run_id=run_id, org_id=org_id, state="draft", error=str(exc))
+        return "draft"
     except Exception as exc:
         retrying = (
             isinstance(exc, services.RETRYABLE_ERRORS) and self.request.retries < self.max_retries

@@ -35,6 +35,13 @@ urlpatterns = [
     path("orgs/<str:code>/annual/progress/", _view("views", "progress"), name="progress"),
     path("orgs/<str:code>/annual/text/", _view("views", "summary_text"), name="summary_text"),
     path("summaries/<int:pk>.pdf", _view("views", "version_pdf"), name="version_pdf"),
+    path("orgs/<str:code>/notices/", _view("notice_views", "notices"), name="notices"),
+    path(
+        "orgs/<str:code>/notices/issue/",
+        _view("notice_views", "notice_issue"),
+        name="notice_issue",
+    ),
+    path("notices/<int:pk>.pdf", _view("notice_views", "notice_pdf"), name="notice_pdf"),
     path("orgs/<str:code>/deliveries/", _view("views", "delivery_panel"), name="delivery_panel"),
     path(
         "orgs/<str:code>/verdicts.xlsx",

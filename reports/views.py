@@ -57,7 +57,7 @@ def _progress_context(org: Organization, run: selectors.RunProgress) -> dict:
         "org": org,
         "progress": run,
         "lines": lines,
-        "failures": [line for line in lines if line["state"] in ("failed", "retrying")],
+        "failures": [line for line in lines if line["state"] in ("failed", "retrying", "draft")],
     }
 
 
@@ -136,45 +136,75 @@ def version_pdf(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 def summary_text(request: HttpRequest, code: str) -> HttpResponse:
+    """The secretary's text of the report: starts from the draft written from the data;
+    every save is kept as a revision; a new draft replaces the text only on request, and
+    the page shows what changed in the data since the text was written."""
+    from .draft import draft_text, facts_changed, facts_dict
+    from .summary import build_summary
+
     org = get_object_or_404(
         organizations_editable_by(request.user).exclude(type=OrgType.GROUP), code=code
     )
     year = _year(request)
+    url = f"{reverse('reports:summary_text', args=[org.code])}?year={year}"
     existing = SummaryText.objects.filter(organization=org, year=year).first()
+    data = build_summary(organization=org, year=year)
+    draft = draft_text(data)
+    if request.method == "POST" and request.POST.get("action") == "replace":
+        services.summary_text_save(
+            organization=org, year=year, text=draft, by=request.user, source="draft"
+        )
+        messages.success(
+            request, _("已用根据最新数据生成的草稿替换正文，原来的正文保留在修订记录中。")
+        )
+        return redirect(url)
     if request.method == "POST":
         form = SummaryTextForm(request.POST)
         if form.is_valid():
+            text = form.cleaned_data["text"]
             services.summary_text_save(
-                organization=org, year=year, text=form.cleaned_data["text"], by=request.user
+                organization=org,
+                year=year,
+                text=text,
+                by=request.user,
+                confirm=form.cleaned_data["confirm"],
+                source="draft" if text.strip() == draft.strip() else "edit",
             )
             latest = selectors.latest_versions([org.pk], year=year).get(org.pk)
             if latest is not None:
                 messages.warning(
                     request,
                     _(
-                        "已保存。已生成的第%(n)s版总结不含本次修改，请审阅人重新生成，"
+                        "已保存。已生成的第%(n)s版报告不含本次修改，请审阅人重新生成，"
                         "新版本将作为第%(next)s版（更正后重新生成）报送。"
                     )
                     % {"n": latest.number, "next": latest.number + 1},
                 )
             else:
-                messages.success(request, _("年度学习情况自评已保存。"))
-            return redirect(f"{reverse('reports:summary_text', args=[org.code])}?year={year}")
+                messages.success(request, _("报告正文已保存。"))
+            return redirect(url)
     else:
-        form = SummaryTextForm(initial={"text": existing.text if existing else ""})
-    # The shared one-form page: its heading reads "{title}：{member.name}" and its cancel
-    # link goes to member.get_absolute_url, which an organization provides as well.
+        form = SummaryTextForm(
+            initial={
+                "text": existing.text if existing else draft,
+                "confirm": bool(existing and existing.confirmed_at),
+            }
+        )
+    changes = facts_changed(existing.facts, facts_dict(data)) if existing else []
     return render(
         request,
-        "branches/simple_form.html",
+        "reports/summary_text.html",
         {
-            "title": _("%(year)s年度学习情况自评（%(deadline)s前报送）")
+            "title": _("%(year)s年度学习情况报告正文（%(deadline)s前报送）")
             % {"year": year, "deadline": services.deadline_for(year).strftime("%Y-%m-%d")},
-            "member": org,
             "org": org,
             "year": year,
             "form": form,
             "existing": existing,
+            "changes": changes,
+            "draft": draft,
+            "draft_differs": existing is not None and existing.text.strip() != draft.strip(),
+            "revisions": org.summary_text_revisions.filter(year=year).order_by("-number")[:20],
         },
     )
 

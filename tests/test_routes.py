@@ -10,6 +10,7 @@ from tests.branches import test_access as branches_access
 from tests.portal import test_operations as operations_access
 from tests.reports import test_delivery as delivery_access
 from tests.reports import test_exports as exports_access
+from tests.reports import test_notices as notices_access
 from tests.reports import test_summary_document as summary_access
 from tests.studyplans import test_access as studyplans_access
 
@@ -44,6 +45,7 @@ def test_every_route_has_an_entry_in_an_access_table():
         | set(operations_access.ROUTES)
         | operations_access.PUBLIC
         | exports_access.ROUTES
+        | set(notices_access.ROUTES)
         # Dashboard, exports and supervision reports: tests/reports/test_dashboard.py and
         # tests/assessments/test_supervision.py walk the cast through them.
         | {

@@ -316,6 +316,10 @@ WRITES: dict[str, list[Case]] = {
     "attendance:self_study_week_review": [
         c({"member_no": "A002", "day": "2025-02-24"}, {}, BRANCH_A)
     ],
+    "reports:notice_issue": [
+        # Whether a quarter may be issued yet is tests/reports/test_notices.py's business.
+        c(BRANCH_A_CODE, {"quarter": "4"}, BRANCH_A | REVIEWERS, changes=None)
+    ],
     "attendance:note_new": [
         c(
             {},
@@ -494,6 +498,8 @@ READ_ONLY: dict[str, Callable[[W], Data]] = {
         "reports:audit_xlsx": BRANCH_A_CODE,
         "reports:exams_xlsx": BRANCH_A_CODE,
         "branches:ledger_template": {},
+        "reports:notices": BRANCH_A_CODE,
+        "reports:notice_pdf": {"pk": 1},
         "favicon": {},
         "ops_status": {},
     }.items()

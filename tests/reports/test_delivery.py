@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import smtplib
 from pathlib import Path
 
@@ -46,20 +47,34 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def fake_pdf(monkeypatch):
+def final_texts(cast):
+    """Every organization's report text, confirmed by its secretary (a draft is never sent)."""
+    for org in (
+        cast.root,
+        cast.general,
+        cast.branch_a,
+        cast.branch_b,
+        cast.other_root,
+        cast.branch_c,
+    ):
+        SummaryText.objects.create(
+            organization=org,
+            year=YEAR,
+            text=f"一、基本情况\n{org.name}全年坚持集中学习。",
+            confirmed_at=dt.datetime(2026, 1, 2, tzinfo=SHANGHAI),
+        )
+
+
+@pytest.fixture
+def fake_pdf(monkeypatch, final_texts):
     """A tiny valid-looking PDF that changes when the secretary's text changes."""
     import reports.pdf
 
-    def render(*, organization, year):
-        text = (
-            SummaryText.objects.filter(organization=organization, year=year)
-            .values_list("text", flat=True)
-            .first()
-            or ""
-        )
-        return f"%PDF-1.4\n% {organization.code} {year} {text}\n%%EOF\n".encode()
+    def render(doc):
+        text = "".join(b.text for b in doc.body)
+        return f"%PDF-1.4\n% {doc.data.organization.code} {doc.data.year} {text}\n%%EOF\n".encode()
 
-    monkeypatch.setattr(reports.pdf, "render_summary_pdf", render)
+    monkeypatch.setattr(reports.pdf, "report_pdf_bytes", render)
     return render
 
 
@@ -82,8 +97,16 @@ def header(message, name: str) -> str:
 
 
 def attachment(message):
-    (part,) = list(message.iter_attachments())
+    """(name, content) of the PDF; a roll-up also carries its workbook."""
+    (part,) = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
     return part.get_filename(), part.get_content()
+
+
+def ascii_names(mailbox: Mailbox) -> list[str]:
+    """The ASCII fallback names of the PDFs (`filename=`, beside RFC 2231's `filename*=`), as
+    they arrived on the wire."""
+    raw = [e.original_content.decode("utf-8") for e in mailbox.envelopes]
+    return [re.search(r'filename="([^"]+\.pdf)"', r).group(1) for r in raw]
 
 
 def pdf_bytes(version: SummaryVersion) -> bytes:
@@ -95,7 +118,7 @@ def pdf_bytes(version: SummaryVersion) -> bytes:
 
 
 def test_summary_goes_through_a_real_smtp_server_with_its_pdf_attached(
-    cast, addresses, smtp_server: Mailbox
+    cast, addresses, final_texts, smtp_server: Mailbox
 ):
     # The real renderer (reports.pdf), once: the attachment is the version's PDF, byte for byte.
     version = services.summary_generate(organization=refreshed(cast.branch_a), year=YEAR)
@@ -106,12 +129,12 @@ def test_summary_goes_through_a_real_smtp_server_with_its_pdf_attached(
     # Inherited from JG, two levels up: branch A and its 党总支 have no addresses of their own.
     assert smtp_server.recipients == [["zzb@superior.example", "xcb@superior.example"]]
     assert message["To"] == "zzb@superior.example, xcb@superior.example"
-    assert header(message, "Subject") == "甲支部2025年度学习情况总结"
+    assert header(message, "Subject") == "甲支部关于2025年度学习情况的报告"
     assert "上一年度" not in header(message, "Subject")
     name, content = attachment(message)
-    assert name == "JG-01-01-2025-v1.pdf"
+    assert name == "甲支部2025年度学习情况报告.pdf"
     assert content.startswith(b"%PDF") and content == pdf_bytes(version)
-    assert "甲支部2025年度学习情况总结" in message.get_body(("plain",)).get_content()
+    assert "甲支部2025年度学习情况报告" in message.get_body(("plain",)).get_content()
 
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and delivery.sent_at is not None
@@ -123,7 +146,9 @@ def test_summary_goes_through_a_real_smtp_server_with_its_pdf_attached(
     assert submission.sent_at == delivery.sent_at
 
 
-def test_a_rerun_on_another_day_finds_the_same_pdf_and_sends_nothing(cast, addresses, smtp_server):
+def test_a_rerun_on_another_day_finds_the_same_pdf_and_sends_nothing(
+    cast, addresses, final_texts, smtp_server
+):
     # The real renderer again: idempotency rests on the PDF of a finished year being the
     # same bytes whenever it is rendered (no "generated on" date, no random document id).
     for day in (2, 20):
@@ -232,7 +257,11 @@ def test_a_correction_makes_version_2_and_the_email_says_so(cast, addresses, fak
     first = services.summary_generate(organization=cast.branch_a, year=YEAR)
     services.summary_send(version=first)
     services.summary_text_save(
-        organization=cast.branch_a, year=YEAR, text="更正：全年集中学习14次。", by=cast.secretary_a
+        organization=cast.branch_a,
+        year=YEAR,
+        text="更正：全年集中学习14次。",
+        by=cast.secretary_a,
+        confirm=True,
     )
     second = services.summary_generate(
         organization=cast.branch_a, year=YEAR, reason="更正集中学习次数"
@@ -242,10 +271,13 @@ def test_a_correction_makes_version_2_and_the_email_says_so(cast, addresses, fak
 
     assert len(smtp_server) == 2
     message = smtp_server.messages[1]
-    assert header(message, "Subject") == "【更正】甲支部2025年度学习情况总结（第2版）"
+    assert header(message, "Subject") == "【第2版（更正）】甲支部关于2025年度学习情况的报告"
     body = message.get_body(("plain",)).get_content()
-    assert "第2版（更正后重新生成）" in body and "更正说明：更正集中学习次数" in body
-    assert attachment(message) == ("JG-01-01-2025-v2.pdf", pdf_bytes(second))
+    assert "本件为第2版（更正）" in body and "更正说明：更正集中学习次数" in body
+    assert attachment(message) == ("甲支部2025年度学习情况报告（第2版更正）.pdf", pdf_bytes(second))
+    # Threaded to the first message on the receiving side.
+    first_id = smtp_server.messages[0]["Message-ID"]
+    assert message["In-Reply-To"] == first_id and message["References"] == first_id
     assert list(
         Submission.objects.filter(organization=cast.branch_a).values_list("version", flat=True)
     ) == [1, 2]
@@ -289,7 +321,7 @@ def test_the_fanout_sends_every_organization_of_every_root_once(
     with time_machine.travel(dt.datetime(2026, 1, 2, 2, 0, tzinfo=SHANGHAI), tick=False):
         assert tasks.annual_fanout.delay().get() == 6
         tasks.annual_fanout.delay()  # beat fired twice, or the task was redelivered
-    codes = sorted(attachment(m)[0].split("-2025-")[0] for m in smtp_server.messages)
+    codes = sorted(name.split("-2025-")[0] for name in ascii_names(smtp_server))
     assert codes == sorted([*JG_ORGS, "QT", "QT-01"])
     assert Delivery.objects.filter(status="sent").count() == 6
 
@@ -348,7 +380,8 @@ def test_the_command_writes_the_pdfs_and_sends_each_once(
     assert (out / "JG-01-01-2025-v1.pdf").read_bytes().startswith(b"%PDF")
     text = stdout.getvalue()
     assert "JG-01-01 甲支部：已生成第1版并报送 → zzb@superior.example、xcb@superior.example" in text
-    assert "共 4 个组织：生成 0，报送 4，跳过 0，失败 0。" in text
+    # Each organization both generated and sent: the tally counts it in both columns.
+    assert "共 4 个组织：生成 4，报送 4，跳过 0，草稿未报送 0，失败 0。" in text
     assert len(smtp_server) == 4
 
     stdout = io.StringIO()
@@ -495,6 +528,7 @@ def test_who_may_start_annual_runs(cast, who, code, status):
 
 def test_the_secretary_writes_the_text_and_others_cannot(cast, fake_pdf):
     url = reverse("reports:summary_text", args=["JG-01-01"]) + f"?year={YEAR}"
+    SummaryText.objects.filter(organization=cast.branch_a).delete()
     assert cast.client("secretary_b").get(url).status_code == 404
     assert cast.client("secretary_b").post(url, {"text": "越权"}).status_code == 404
     assert cast.client("member_a").get(url).status_code == 404
@@ -506,9 +540,9 @@ def test_the_secretary_writes_the_text_and_others_cannot(cast, fake_pdf):
     assert "请填写年度学习情况自评，不能为空。" in empty.content.decode()
     too_long = client.post(url, {"text": "学" * 20_001})
     assert "自评不能超过 20000 字（当前 20001 字）。" in too_long.content.decode()
-    assert not SummaryText.objects.exists()
+    assert not SummaryText.objects.filter(organization=cast.branch_a).exists()
 
-    response = client.post(url, {"text": "学" * 20_000})
+    response = client.post(url, {"text": "学" * 20_000, "confirm": "on"})
     assert response.status_code == 302
     saved = SummaryText.objects.get(organization=cast.branch_a, year=YEAR)
     assert len(saved.text) == 20_000 and saved.updated_by == cast.secretary_a
@@ -536,3 +570,65 @@ def test_the_delivery_panel_lists_whom_when_message_id_and_result(
     assert delivery.message_id.replace("<", "&lt;").replace(">", "&gt;") in html
     assert "已发送" in html and "共尝试 2 次" in html
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 2
+
+
+def test_the_email_reads_well_on_the_receiving_side(cast, addresses, fake_pdf, smtp_server):
+    cast.secretary_a.email = "jia.shuji@branch.example"
+    cast.secretary_a.save(update_fields=["email"])
+    services.summary_send(version=services.summary_generate(organization=cast.branch_a, year=YEAR))
+    (message,) = smtp_server.messages
+    # From: the portal's address under the secretary's name; answers go to the secretary.
+    assert message["From"].addresses[0].display_name == "甲书记（甲支部）"
+    assert message["Reply-To"] == "jia.shuji@branch.example"
+    # The attachment named in Chinese (RFC 2231) with an ASCII fallback on the wire.
+    assert attachment(message)[0] == "甲支部2025年度学习情况报告.pdf"
+    raw = smtp_server.envelopes[0].original_content.decode("utf-8")
+    assert "filename*=utf-8''%E7%94%B2%E6%94%AF%E9%83%A82025" in raw
+    assert ascii_names(smtp_server) == ["JG-01-01-2025-v1.pdf"]
+    # No plan filed for 2026: the body does not claim one is attached.
+    body = message.get_body(("plain",)).get_content()
+    assert "学习计划（已备案" not in body and "1. 甲支部2025年度学习情况报告.pdf" in body
+    assert "In-Reply-To" not in message
+
+
+def test_a_rollup_sends_its_workbook_and_a_filed_plan_is_named(
+    cast, addresses, fake_pdf, smtp_server
+):
+    from studyplans.models import AnnualPlan
+
+    AnnualPlan.objects.create(organization=cast.general, year=YEAR + 1, status="已备案")
+    services.summary_send(version=services.summary_generate(organization=cast.general, year=YEAR))
+    (message,) = smtp_server.messages
+    names = [p.get_filename() for p in message.iter_attachments()]
+    assert names == [
+        "第一党总支2025年度学习情况报告.pdf",
+        "第一党总支2025年度学习情况报告（明细）.xlsx",
+    ]
+    body = message.get_body(("plain",)).get_content()
+    assert "附下一年度学习计划（已备案，见报告附件）" in body and "Excel 工作簿" in body
+    # Without a 书记 of its own the 党总支's mail carries its name and no Reply-To.
+    assert message["From"].addresses[0].display_name == "第一党总支"
+    assert message["Reply-To"] is None
+
+
+def test_the_command_says_in_chinese_why_without_a_traceback(cast, fake_pdf, smtp_server, caplog):
+    stdout = io.StringIO()
+    with pytest.raises(CommandError, match="2 个组织失败"):
+        call_command("annual_reports", "--year", str(YEAR), "--org", "QT", "--send", stdout=stdout)
+    assert "QT-01 丙支部：失败：未设置报送邮箱" in stdout.getvalue()
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+
+
+def test_a_draft_is_not_sent_and_the_command_says_so(cast, addresses, fake_pdf, smtp_server):
+    SummaryText.objects.filter(organization=cast.branch_a).update(confirmed_at=None)
+    stdout = io.StringIO()
+    call_command(
+        "annual_reports", "--year", str(YEAR), "--org", "JG-01-01", "--send", stdout=stdout
+    )
+    out = stdout.getvalue()
+    assert (
+        "JG-01-01 甲支部：未生成：甲支部2025年度学习情况报告是草稿" in out
+        and "书记尚未确认定稿" in out
+    )
+    assert "共 1 个组织：生成 0，报送 0，跳过 0，草稿未报送 1，失败 0。" in out
+    assert len(smtp_server) == 0

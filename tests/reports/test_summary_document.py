@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
-from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -210,14 +209,11 @@ def test_branch_summary_pdf_shows_the_data_in_chinese_with_page_numbers(branch_y
     reader, pages = pdf_text(render_summary_pdf(organization=refreshed(cast.branch_a), year=YEAR))
     text = flat("\n".join(pages))
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
-    cover = flat(pages[0])
-    assert "甲支部" in cover and "2025年度学习情况总结" in cover
-    assert "第1页" not in cover  # the cover carries no footer
-    total = len(pages)
-    assert total >= 3
-    for number in range(2, total + 1):
-        assert f"第{number}页/共{total}页" in flat(pages[number - 1])
-    assert "甲支部" in flat(pages[1]) and "2025年度学习情况总结" in flat(pages[1])  # header
+    first = flat(pages[0])
+    assert "甲支部关于2025年度学习情况的报告" in first and "第一党总支：" in first
+    assert "规则方案" not in first  # nothing internal on the first page
+    for number in range(1, len(pages) + 1):
+        assert f"—{number}—" in flat(pages[number - 1])  # GB/T 9704 page numbers
     assert "党支部集体学习每年不少于12次" in text  # FJ-B1, quoted
     assert flat(SECRETARY_TEXT) in text
     assert "甲党员" in text and "A002" in text
@@ -225,14 +221,15 @@ def test_branch_summary_pdf_shows_the_data_in_chinese_with_page_numbers(branch_y
     assert "66.67%" in text  # the average participation
 
 
-def test_pdf_embeds_noto_sans_cjk_sc_and_no_other_font(branch_year):
+def test_pdf_embeds_noto_cjk_sc_and_no_other_font(branch_year):
     pdf = render_summary_pdf(organization=refreshed(branch_year.branch_a), year=YEAR)
     fonts = page_fonts(PdfReader(io.BytesIO(pdf)))
     assert fonts
     for name, font in fonts.items():
-        # e.g. /DFCEGX+Noto-Sans-CJK-SC-Bold: a subset of the Simplified Chinese face.
+        # e.g. /DFCEGX+Noto-Serif-CJK-SC: a subset of a Simplified Chinese face (serif text,
+        # sans headings).
         face = name.split("+")[-1].replace("-", "").upper()
-        assert face.startswith("NOTOSANSCJKSC") and "JP" not in face, name
+        assert face.startswith(("NOTOSANSCJKSC", "NOTOSERIFCJKSC")) and "JP" not in face, name
         if font["/Subtype"] == "/Type0":
             continue  # the glyphs live in the descendant font, checked on its own
         descriptor = font["/FontDescriptor"].get_object()
@@ -240,19 +237,26 @@ def test_pdf_embeds_noto_sans_cjk_sc_and_no_other_font(branch_year):
 
 
 def test_every_character_of_the_summary_has_a_glyph_in_the_font(branch_year):
-    """No tofu: the Simplified Chinese face has a glyph for every character rendered."""
-    path, index = subprocess.run(
-        ["fc-match", "-f", "%{file}:%{index}", "Noto Sans CJK SC"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.rsplit(":", 1)
-    cmap = TTFont(path, fontNumber=int(index), lazy=True).getBestCmap()
+    """No tofu: both Simplified Chinese faces have a glyph for every character rendered."""
+    from reports.document import report_document
+    from reports.pdf import summary_html
+
+    cmaps = []
+    for family in ("Noto Sans CJK SC", "Noto Serif CJK SC"):
+        path, index = subprocess.run(
+            ["fc-match", "-f", "%{file}:%{index}", family],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.rsplit(":", 1)
+        cmaps.append(TTFont(path, fontNumber=int(index), lazy=True).getBestCmap())
     for org in (branch_year.branch_a, branch_year.root):
-        data = build_summary(organization=refreshed(org), year=YEAR)
-        text = html.unescape(strip_tags(render_to_string("reports/summary_pdf.html", {"d": data})))
-        missing = {c for c in text if not c.isspace() and ord(c) not in cmap}
-        assert not missing, missing
+        doc = report_document(organization=refreshed(org), year=YEAR)
+        text = html.unescape(strip_tags(summary_html(doc)))
+        assert "一、基本情况" in text or "本支部" in text
+        for cmap in cmaps:
+            missing = {c for c in text if not c.isspace() and ord(c) not in cmap}
+            assert not missing, missing
 
 
 def test_the_same_data_renders_the_same_bytes_before_and_after_sending(branch_year):
@@ -286,6 +290,9 @@ def test_member_archive_pdf(branch_year):
     assert "自学党章第一章" in text  # the 补课
     assert "第二季度理论考试" in text and "学习党章" in text
     assert "第1页/共" in text
+    # No review is recorded in the portal: a signature line, not a claim that it took place.
+    assert "党支部书记审阅，" not in text and "党支部书记审阅签字" in text
+    assert "党员本人签字" in text
 
 
 # The workbook

@@ -27,10 +27,11 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from portal.celery import app as celery_app
 from reports import selectors, tasks
-from reports.models import Delivery, DeliveryAddresses, DeliveryStatus
+from reports.models import Delivery, DeliveryAddresses, DeliveryStatus, SummaryText
 from tests.reports.smtp import Mailbox, running_smtp_server
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -152,6 +153,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(cast, tmp_p
     )
     expected = selectors.summary_organization_ids(year=YEAR)
     assert len(expected) == 6  # JG, JG-01, both branches; QT, QT-01
+    # Each secretary confirmed the text: a draft would not be sent.
+    SummaryText.objects.bulk_create(
+        SummaryText(organization_id=pk, year=YEAR, text="一、基本情况", confirmed_at=timezone.now())
+        for pk in expected
+    )
     queue = f"reports-crash-{uuid.uuid4().hex[:12]}"
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     workers: list[subprocess.Popen] = []
@@ -197,11 +203,16 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(cast, tmp_p
         messages = mailbox.messages
 
     # Exactly one e-mail per organization, and each is the one its Delivery row records.
-    per_org = Counter(part.get_filename() for m in messages for part in m.iter_attachments())
+    per_org = Counter(
+        part.get_filename()
+        for m in messages
+        for part in m.iter_attachments()
+        if part.get_content_type() == "application/pdf"
+    )
     assert per_org == Counter(
         {
-            f"{code}-{YEAR}-v1.pdf": 1
-            for code in ["JG", "JG-01", "JG-01-01", "JG-01-02", "QT", "QT-01"]
+            f"{name}{YEAR}年度学习情况报告.pdf": 1
+            for name in ["机关党委", "第一党总支", "甲支部", "乙支部", "其他党委", "丙支部"]
         }
     ), logs()
     deliveries = Delivery.objects.filter(organization_id__in=expected)

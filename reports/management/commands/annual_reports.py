@@ -75,7 +75,11 @@ class Command(BaseCommand):
         counts: Counter[str] = Counter()
 
         def report(outcome: services.RunOutcome) -> None:
+            counts["organizations"] += 1
             counts[outcome.status] += 1
+            # "已生成第2版并报送" is one organization both generated and sent.
+            if outcome.status == "sent" and outcome.new_version:
+                counts["generated"] += 1
             self.stdout.write(self._line(outcome, send=send))
             if out_dir is not None and outcome.version is not None:
                 version = outcome.version
@@ -87,13 +91,16 @@ class Command(BaseCommand):
 
         for root in roots:
             services.annual_run(root=root, year=year, send=send, reason=reason, on_outcome=report)
-        total = sum(counts.values())
+        total = counts["organizations"]
         self.stdout.write(
             _(
                 "共 %(total)s 个组织：生成 %(generated)s，报送 %(sent)s，跳过 %(skipped)s，"
-                "失败 %(failed)s。"
+                "草稿未报送 %(draft)s，失败 %(failed)s。"
             )
-            % {"total": total, **{k: counts[k] for k in ("generated", "sent", "skipped", "failed")}}
+            % {
+                "total": total,
+                **{k: counts[k] for k in ("generated", "sent", "skipped", "draft", "failed")},
+            }
         )
         if out_dir is not None:
             self.stdout.write(_("PDF 已写入 %(dir)s") % {"dir": out_dir})
@@ -132,6 +139,8 @@ class Command(BaseCommand):
         n = outcome.version.number if outcome.version else None
         if outcome.status == "failed":
             return head + _("失败：%(error)s") % {"error": outcome.error}
+        if outcome.status == "draft":
+            return head + _("未生成：%(error)s") % {"error": outcome.error}
         if outcome.status == "sent":
             recipients = "、".join(outcome.delivery.recipients) if outcome.delivery else ""
             if outcome.new_version:
