@@ -277,10 +277,22 @@ def cadence_due(*, roots: list[Organization], today: dt.date) -> list[CadenceDue
 
     Reuses the engine's periods and counting; a constant number of queries per root (the
     tree, its ancestors' profile names, the profiles with their rules, the year's sessions)."""
+    from attendance.models import StudySession
+
     result: list[CadenceDue] = []
     for root in roots:
         m = Metrics(root=root, year=today.year, today=today)
         profiles, _unknown = _load_profiles(set(m.profile_names.values()))
+        # Metrics holds only what took place; the sessions still to come are one more query.
+        scheduled: dict[int, list[tuple[str, dt.date]]] = {}
+        for org_id, type_, day in (
+            StudySession.objects.filter(
+                organization__path__startswith=root.path, date__gte=today, date__year=today.year
+            )
+            .exclude(held_q(today=today))
+            .values_list("organization_id", "type", "date")
+        ):
+            scheduled.setdefault(org_id, []).append((type_, day))
         for org in m.organizations:
             profile = profiles.get(m.profile_names[org.pk]) or profiles[DEFAULT_PROFILE_NAME]
             for rule in profile.rules.all():
@@ -296,29 +308,29 @@ def cadence_due(*, roots: list[Organization], today: dt.date) -> list[CadenceDue
                     else [org]
                 )
                 for target in targets:
-                    due = _current_period_due(m, rule, target, today)
+                    due = _current_period_due(
+                        m, rule, target, today, scheduled.get(target.pk, [])
+                    )
                     if due is not None:
                         result.append(due)
     return result
 
 
-def _current_period_due(m: Metrics, rule, org: Organization, today: dt.date) -> CadenceDue | None:
+def _current_period_due(
+    m: Metrics, rule, org: Organization, today: dt.date, scheduled: list[tuple[str, dt.date]]
+) -> CadenceDue | None:
     p = rule.params
     types, minimum = set(p["types"]), p.get("min_per_period", 1)
     _done, current = periods_to_check(m, p.get("period", "month"), org)
     if current is None:
         return None
-    sessions = m.sessions_by_org.get(org.pk, [])
-    held = [s for s in sessions if s.date <= today and s.expected > 0]
+    # m.sessions holds only the sessions that took place (RULES.md 2a).
+    held = m.sessions_by_org.get(org.pk, [])
     counts = _counts_by_month(held, types, p.get("min_hours_each"))
     if not _cadence_missing(counts, [current], minimum):
         return None
     label, months = current
-    upcoming = [
-        s.date
-        for s in sessions
-        if s.type in types and s.date.month in months and s.expected == 0 and s.date >= today
-    ]
+    upcoming = [day for type_, day in scheduled if type_ in types and day.month in months]
     return CadenceDue(org, rule.rule_id, tuple(p["types"]), label, min(upcoming, default=None))
 
 

@@ -26,6 +26,7 @@ from branches.selectors import (
 )
 from branches.views import _apply_errors
 from common.downloads import content_disposition
+from common.numbers import hours_text
 from portal.http import AuthenticatedHttpRequest, safe_next
 
 from . import services
@@ -833,7 +834,7 @@ def self_study_delete(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("已删除 %(d)s 的 %(h)s 学时自学")
-                % {"d": entry.date.isoformat(), "h": entry.hours},
+                % {"d": entry.date.isoformat(), "h": hours_text(entry.hours)},
             )
     return redirect("attendance:self_study")
 

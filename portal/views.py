@@ -122,6 +122,7 @@ def _favicon_bytes() -> bytes:
         return fh.read()
 
 
+@login_not_required
 @cache_control(public=True, max_age=86400)
 def favicon(request: HttpRequest) -> HttpResponse:
     """/favicon.ico, which browsers ask for whatever the page links (static/favicon.ico)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
-from assessments.engine import OUTCOME_LABELS
+from assessments.presenters import OUTCOME_LABELS
 from branches.models import Organization
 from common.downloads import xlsx_response
 from common.xlsx import Sheet, export_title

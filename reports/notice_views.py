@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 from assessments.models import AttendanceNotice
 from branches.models import OrgType
 from branches.selectors import organizations_visible_to
+from common.downloads import content_disposition
 
 from . import services
 from .notices import QUARTER_NAMES, build_notice, quarter_bounds
-from .summary_views import content_disposition
 
 
 def _org(request: HttpRequest, code: str):

@@ -84,17 +84,25 @@ def make_session(
     type: str = "集中学习",
     date: dt.date | None = None,
     *,
-    start: str = "14:30",
-    end: str = "16:30",
+    start: str | None = None,
+    end: str | None = None,
     hours: str = "2",
     topic: str | None = None,
     **fields,
 ):
+    import math
     from decimal import Decimal
 
     from attendance import services as attendance_services
 
     date = date or dt.date(2025, 3, 5)
+    if start is None and end is None and Decimal(hours) > 2:
+        # 学时 may not exceed the session's duration: a long training starts at 08:00.
+        length = math.ceil(Decimal(hours))
+        first = 8 if length <= 15 else 0
+        start = f"{first:02d}:00"
+        end = f"{first + length:02d}:00" if first + length < 24 else "23:59"
+    start, end = start or "14:30", end or "16:30"
     return attendance_services.session_create(
         organization=org,
         by=None,

@@ -209,6 +209,9 @@ WRITES: dict[str, list[Case]] = {
             BRANCH_A,
             # Secretaries elsewhere get the page with the refusal listed.
             refused={"secretary_b": 200},
+            # An upload is previewed (a rolled-back import) and written only on confirm, with
+            # the token of the stored upload: tests/branches/test_import.py covers the confirm.
+            changes=False,
         )
     ],
     # attendance

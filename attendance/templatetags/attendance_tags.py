@@ -90,3 +90,11 @@ def attendance_rows(rows, choices) -> SafeString:
             "</div>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 - every user value is escaped above
+
+
+@register.filter
+def hours(value):
+    """学时 as people write them: 2, 1.5, 1.25 (no trailing zeros)."""
+    from common.numbers import hours_text
+
+    return hours_text(value)

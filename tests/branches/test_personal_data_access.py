@@ -27,7 +27,7 @@ def test_a_staff_user_with_view_rights_only_cannot_export_or_erase(write_cast, a
     assert response.get("Content-Type", "").startswith("text/html")
     assert "personal-data.json" not in response.get("Content-Disposition", "")
     member = Member.objects.get(pk=write_cast.member_a_member.pk)
-    assert member.name == "甲党员" and member.id_number == "35010219900202567X"
+    assert member.name == "甲党员" and member.id_number == "350102199002025674"
     assert not PersonalDataAccess.objects.exists()
 
 
@@ -42,7 +42,7 @@ def test_export_takes_the_change_permission_and_is_logged(cast, client):
     client.force_login(staff)
     response = _action(client, "export_personal_data", [cast.member_a_member])
     assert response["Content-Disposition"] == 'attachment; filename="personal-data.json"'
-    assert "35010219900202567X" in response.content.decode()
+    assert "350102199002025674" in response.content.decode()
     log = PersonalDataAccess.objects.get()
     assert log.user == staff and log.member == cast.member_a_member
 
@@ -59,14 +59,14 @@ def test_erase_takes_the_delete_permission(cast, client):
 def test_reading_a_member_in_the_admin_is_logged(write_cast):
     client = write_cast.client("staff_viewer")
     page = client.get(f"{CHANGELIST}{write_cast.member_a_member.pk}/change/").content.decode()
-    assert "35010219900202567X" in page
+    assert "350102199002025674" in page
     log = PersonalDataAccess.objects.get()
     assert log.user == write_cast.staff_viewer and "管理后台" in log.what
 
 
 def test_opening_the_member_edit_form_is_logged(cast):
     url = reverse("branches:member_edit", kwargs={"member_no": "A002"})
-    assert "35010219900202567X" in cast.client("secretary_a").get(url).content.decode()
+    assert "350102199002025674" in cast.client("secretary_a").get(url).content.decode()
     log = PersonalDataAccess.objects.get()
     assert log.user == cast.secretary_a and log.member == cast.member_a_member
     assert "编辑党员信息" in log.what

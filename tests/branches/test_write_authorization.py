@@ -88,7 +88,7 @@ def test_a_transfer_does_not_end_a_role_above_the_secretarys_scope(write_cast, d
     client = write_cast.client("secretary_a")
     response = client.post(
         reverse("branches:member_transfer", kwargs={"member_no": "A002"}),
-        {"to": "QT-01", "on": "2025-05-01"},
+        {"to": "QT-01", "on": "2025-05-01", "confirm_date": "on"},
     )
     assert response.status_code == 200
     errors = " ".join(response.context["form"].non_field_errors())

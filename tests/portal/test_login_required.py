@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, path
 
-PUBLIC = {"healthz", "login", "attendance:checkin"}
+PUBLIC = {"healthz", "login", "attendance:checkin", "favicon"}
 
 
 def _views(patterns, ns: str = ""):

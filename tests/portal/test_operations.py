@@ -12,6 +12,7 @@ import pytest
 import redis
 import time_machine
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.test import Client
@@ -40,6 +41,7 @@ def _forbidden(request):
     raise PermissionDenied("internal reason that must not be shown")
 
 
+@login_not_required
 def _broken(request):
     raise RuntimeError("boom")
 
