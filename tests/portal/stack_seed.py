@@ -15,6 +15,14 @@ import django
 
 # Codes of the organizations that must each get one summary (two roots, six in all).
 ORGANIZATIONS = ["JG", "JG-01", "JG-01-01", "JG-01-02", "QT", "QT-01"]
+NAMES = {
+    "JG": "机关党委",
+    "JG-01": "第一党总支",
+    "JG-01-01": "甲支部",
+    "JG-01-02": "乙支部",
+    "QT": "其他党委",
+    "QT-01": "丙支部",
+}
 FANOUT_TASK = "reports.tasks.annual_fanout"
 
 
@@ -24,23 +32,39 @@ def seed() -> None:
     from reports.models import DeliveryAddresses
 
     root = services.organization_create(
-        parent=None, code="JG", name="机关党委", type=OrgType.ORGAN_COMMITTEE
+        parent=None, code="JG", name=NAMES["JG"], type=OrgType.ORGAN_COMMITTEE
     )
     general = services.organization_create(
-        parent=root, code="JG-01", name="第一党总支", type=OrgType.GENERAL_BRANCH
+        parent=root, code="JG-01", name=NAMES["JG-01"], type=OrgType.GENERAL_BRANCH
     )
-    for code, name in [("JG-01-01", "甲支部"), ("JG-01-02", "乙支部")]:
-        services.organization_create(parent=general, code=code, name=name, type=OrgType.BRANCH)
+    for code in ["JG-01-01", "JG-01-02"]:
+        services.organization_create(
+            parent=general, code=code, name=NAMES[code], type=OrgType.BRANCH
+        )
     other = services.organization_create(
-        parent=None, code="QT", name="其他党委", type=OrgType.PARTY_COMMITTEE
+        parent=None, code="QT", name=NAMES["QT"], type=OrgType.PARTY_COMMITTEE
     )
-    services.organization_create(parent=other, code="QT-01", name="丙支部", type=OrgType.BRANCH)
+    services.organization_create(
+        parent=other, code="QT-01", name=NAMES["QT-01"], type=OrgType.BRANCH
+    )
     DeliveryAddresses.objects.create(
         organization=root,
         organization_dept_email="zzb@superior.example",
         propaganda_dept_email="xcb@superior.example",
     )
     DeliveryAddresses.objects.create(organization=other, organization_dept_email="zzb@qt.example")
+    # Each secretary confirmed last year's text: a draft is not sent (reports.services).
+    from django.utils import timezone
+
+    from reports import selectors
+    from reports.models import SummaryText
+    from reports.services import last_year
+
+    year = last_year()
+    SummaryText.objects.bulk_create(
+        SummaryText(organization_id=pk, year=year, text="一、基本情况", confirmed_at=timezone.now())
+        for pk in selectors.summary_organization_ids(year=year)
+    )
 
 
 def make_fanout_due() -> None:
