@@ -148,3 +148,39 @@ def test_a_member_who_joined_in_july_misses_no_earlier_quarter(cast):
     verdict = verdicts(a.member("T303"))["GT-X1"]
     assert verdict.missing_periods == ["2025-Q3", "2025-Q4"]
     assert (verdict.value_number, verdict.threshold_number) == (0, 2)
+
+
+def test_fj_b4_one_group_meeting_a_month_is_enough_and_three_are_no_failure(cast):
+    # "每月召开1至2次党小组会" means at least one (RULES.md 2a): three in a month still pass.
+    _profile(cast.root, "福建省住建厅机关")
+    for month in range(1, 13):
+        for n in range(1 if month % 2 else 3):
+            held(cast.group_a1, dt.date(2025, month, 3 + 7 * n), {}, type="党小组会")
+    a = assess(root=refreshed(cast.root), year=2025, today=PAST)
+    verdict = verdicts(a.org("JG-01-01"))["FJ-B4"]
+    assert verdict.outcome == "met" and verdict.missing_periods == []
+    # One month without a meeting is named, whatever the others held.
+    from attendance.models import StudySession
+
+    StudySession.objects.filter(organization=cast.group_a1, date__month=5).delete()
+    a = assess(root=refreshed(cast.root), year=2025, today=PAST)
+    assert verdicts(a.org("JG-01-01"))["FJ-B4"].missing_periods == ["2025-05"]
+
+
+def test_lc_b4_is_quarterly_in_licheng_and_half_yearly_an_option(cast):
+    _profile(cast.root, "历城区")
+    for month in (2, 5):  # 党课 in Q1 and Q2 only
+        held(cast.branch_b, dt.date(2025, month, 10), {}, type="党课")
+    a = assess(root=refreshed(cast.root), year=2025, today=PAST)
+    assert verdicts(a.org("JG-01-02"))["LC-B4"].missing_periods == ["2025-Q3", "2025-Q4"]
+    rule = RuleProfile.objects.get(name="历城区").rules.get(rule_id="LC-B4")
+    assert rule.params["period"] == "quarter" and "half_year" in rule.params["period_choices"]
+
+
+def test_fj_m1_blocks_both_excellent_and_advanced_member_in_every_profile(db):
+    profiles = RuleProfile.objects.filter(builtin=True)
+    with_rule = [p for p in profiles if p.rules.filter(rule_id="FJ-M1").exists()]
+    assert {p.name for p in with_rule} >= {"默认", "福建省住建厅机关"}
+    for profile in with_rule:
+        consequences = set(profile.rules.get(rule_id="FJ-M1").consequences)
+        assert {"blocks_excellent", "blocks_advanced_member"} <= consequences, profile.name
