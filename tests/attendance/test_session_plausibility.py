@@ -104,7 +104,14 @@ def test_hours_equal_to_the_duration_are_accepted(cast):
 @time_machine.travel(NOW, tick=False)
 def test_the_service_and_the_admin_site_refuse_hours_beyond_the_duration(cast):
     with pytest.raises(ValidationError) as info:
-        make_session(refreshed(cast.branch_a), "集中学习", dt.date(2026, 6, 1), hours="2.5")
+        make_session(
+            refreshed(cast.branch_a),
+            "集中学习",
+            dt.date(2026, 6, 1),
+            start="14:30",
+            end="16:30",
+            hours="2.5",
+        )
     assert "超过活动时长 2 小时" in info.value.message_dict["hours"][0]
     session = make_session(refreshed(cast.branch_a), "集中学习", dt.date(2026, 6, 1))
     with pytest.raises(ValidationError):

@@ -179,7 +179,13 @@ def run_queues(settings):
         "reports.tasks.*digest*": {"queue": names["digests"]},
         "reports.tasks.*": {"queue": names["reports"]},
     }
+    # Celery builds its queues and router once per app (app.amqp, a cached property): drop
+    # it before and after, so the routes of this test neither come from an earlier test nor
+    # stay for a later one (tests/portal/test_celery_worker.py's worker would wait on the
+    # wrong queue).
+    celery_app.__dict__.pop("amqp", None)
     yield names
+    celery_app.__dict__.pop("amqp", None)
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     for key in client.scan_iter(match=f"*{run}*"):
         client.delete(key)
