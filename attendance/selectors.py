@@ -477,9 +477,8 @@ def upcoming_sessions_for_member(user: User, *, now: dt.datetime) -> QuerySet[St
 
 
 def notes_to_review(user: User) -> QuerySet[StudyNote]:
-    return StudyNote.objects.filter(
-        status=NoteStatus.SUBMITTED, member__in=members_editable_by(user)
-    ).order_by("submitted_at")
+    """Submitted notes the user may review (never their own): the home page's to-do."""
+    return notes_reviewable_by(user).filter(status=NoteStatus.SUBMITTED).order_by("submitted_at")
 
 
 def self_study_hours(*, member: Member, first: dt.date, last: dt.date) -> Decimal:

@@ -21,6 +21,7 @@ from assessments.selectors import (
     branches_behind,
     cadence_due,
     findings_to_answer,
+    weekly_self_study_target,
 )
 from attendance.models import LeaveRequest, LeaveStatus, NoteStatus, StudyNote, StudySession
 from attendance.selectors import (
@@ -30,7 +31,7 @@ from attendance.selectors import (
     sessions_awaiting_roll,
     upcoming_sessions_for_member,
 )
-from branches.models import DEFAULT_PROFILE_NAME, Member, Organization, User
+from branches.models import Member, Organization, User
 from branches.selectors import Scope, scope_for
 
 LIST_LIMIT = 8
@@ -110,26 +111,6 @@ class Todo:
         return sum(self.counts.get(k, 0) for k in ("roll", "leave", "notes", "findings"))
 
 
-def _weekly_target(member: Member) -> Decimal | None:
-    """The member's weekly self-study minimum from their profile (the highest that applies)."""
-    from assessments.models import Rule
-
-    membership = member.current_membership()
-    name = membership.organization.effective_profile_name() if membership else DEFAULT_PROFILE_NAME
-    # FJ-M2-like rules name it min_hours; 金佛寺镇's 五个一 (JF-M1) weekly_hours.
-    targets = [
-        Decimal(str(rule.params.get("min_hours", rule.params.get("weekly_hours"))))
-        for rule in Rule.objects.filter(
-            profile__name=name,
-            kind__in=["self_study_weekly", "five_ones"],
-            enabled=True,
-            scope="member",
-        )
-        if rule.params.get("min_hours", rule.params.get("weekly_hours")) is not None
-    ]
-    return max(targets, default=None)
-
-
 def todo_for(request: HttpRequest) -> Todo:
     user = request.user
     scope = scope_for(user)
@@ -161,7 +142,9 @@ def todo_for(request: HttpRequest) -> Todo:
         todo.returned_notes = list(querysets["returned"].order_by("-reviewed_at")[:LIST_LIMIT])
         todo.week_start = today - dt.timedelta(days=today.weekday())
         todo.week_hours = self_study_hours(member=member, first=todo.week_start, last=today)
-        todo.week_target = _weekly_target(member)
+        # The one definition of the weekly target (FJ-M2, JF-M1), as /me/study/ shows it.
+        target = weekly_self_study_target(member=member, day=today)
+        todo.week_target = target.hours if target is not None else None
     if scope.is_admin or scope.review_paths:
         behind = branches_behind(user, year=today.year)
         todo.behind = list(behind[:LIST_LIMIT])
